@@ -1,0 +1,67 @@
+import { Command, Option } from 'commander';
+import { UsageError } from './options.js';
+import { backfillCommand } from './commands/backfill.js';
+import { sampleCommand } from './commands/sample.js';
+import { syncCommand } from './commands/sync.js';
+import { verifyCommand } from './commands/verify.js';
+
+export function buildProgram(): Command {
+  const program = new Command('closer-audit')
+    .description("Closer's Elasticsearch audit logs as Hive-partitioned Parquet in a local folder or S3")
+    .showHelpAfterError()
+    .exitOverride();
+  const common = (cmd: Command) =>
+    cmd
+      .option('--source <source>', 'es | file:PATH | sample (default: es when CLOSER_ES_URL is set, else sample)')
+      .option('--out <dir>', 'target folder (env CLOSER_OUT)', undefined)
+      .addOption(new Option('--format <format>', 'parquet | json | both').env('CLOSER_FORMAT'))
+      .addOption(new Option('--lookback <duration>', 'slots younger than this are re-read').env('CLOSER_LOOKBACK'))
+      .option('--redaction-rules <file>', 'JSON file of extra redaction rules (env CLOSER_REDACTION_RULES)');
+  common(program.command('sync').description('pull new events, rewrite the lookback window, seal older hours'))
+    .option('--from <iso>', 'rewrite an explicit range from this instant')
+    .option('--to <iso>', 'end of the explicit range (exclusive)')
+    .action(syncCommand);
+  common(program.command('backfill').description('ingest a past range, resumably, with a progress bar'))
+    .requiredOption('--from <iso>', 'start of the range')
+    .requiredOption('--to <iso>', 'end of the range (exclusive)')
+    .option('--restart', 'ignore the checkpoint of an earlier, interrupted backfill of this range')
+    .action(backfillCommand);
+  program
+    .command('verify')
+    .description('compare per-hour counts at the source with rows stored; exit 1 when they differ')
+    .option('--source <source>', 'es | file:PATH | sample')
+    .option('--out <dir>', 'target folder (env CLOSER_OUT)')
+    .requiredOption('--from <iso>', 'start of the range')
+    .requiredOption('--to <iso>', 'end of the range (exclusive)')
+    .action(verifyCommand);
+  program
+    .command('sample')
+    .description('write a realistic generated feed as Elasticsearch hits NDJSON')
+    .option('--events <n>', 'number of events', '10000')
+    .requiredOption('--out <file>', 'output file (.ndjson, or .ndjson.gz to compress)')
+    .option('--from <iso>', 'start of the span (default: --days before the current hour)')
+    .option('--to <iso>', 'end of the span (default: the current hour)')
+    .option('--days <n>', 'length of the span in days', '30')
+    .option('--seed <seed>', 'seed of the generator (same seed, same feed)')
+    .option('--index <name>', 'the _index of the hits', 'closer')
+    .action(sampleCommand);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
+    if (code?.startsWith('commander.')) return 2;
+    if (err instanceof UsageError) {
+      process.stderr.write(`closer-audit: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`closer-audit: ${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}

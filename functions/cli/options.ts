@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  DEFAULT_REDACTION_RULES,
+  mergeRedactionRules,
+  parseRedactionRules,
+  Redactor,
+} from '../../shared/redaction/index.js';
+import { parseTimestamp } from '../../shared/normalise/timestamp.js';
+import type { Format } from '../ingest/layout.js';
+import { esConfigFromEnv } from '../sources/elasticsearch/config.js';
+import { ElasticsearchSource } from '../sources/elasticsearch/es-source.js';
+import { FileSource } from '../sources/file/file-source.js';
+import { SampleSource } from '../sources/sample/sample-source.js';
+import type { HitSource } from '../sources/source.js';
+import { LocalFolderStorage } from '../storage/local-folder.js';
+import type { Storage } from '../storage/storage.js';
+
+export const DEFAULT_OUT = './closer-audit-data';
+
+export class UsageError extends Error {}
+
+/** `--source es|file:PATH|sample`; without it, Elasticsearch when CLOSER_ES_URL is set, else the sample. */
+export function openSource(spec: string | undefined, env: NodeJS.ProcessEnv, notice: (m: string) => void): HitSource {
+  const es = esConfigFromEnv(env);
+  const chosen = spec ?? (es ? 'es' : 'sample');
+  if (chosen === 'sample') return new SampleSource();
+  if (chosen.startsWith('file:')) return new FileSource(chosen.slice(5));
+  if (chosen === 'es') {
+    if (!es) throw new UsageError('--source es needs CLOSER_ES_URL (and CLOSER_ES_API_KEY or CLOSER_ES_USERNAME/PASSWORD)');
+    return new ElasticsearchSource(es, {
+      onNotice: notice,
+      retry: { onRetry: ({ attempt, delayMs, reason }) => notice(`Elasticsearch ${reason}; retry ${attempt} in ${delayMs} ms`) },
+    });
+  }
+  throw new UsageError(`unknown --source ${chosen}: use es, file:PATH or sample`);
+}
+
+export function openStorage(out: string | undefined, env: NodeJS.ProcessEnv): Storage {
+  const target = out ?? env.CLOSER_OUT ?? DEFAULT_OUT;
+  if (/^s3:\/\//.test(target)) {
+    throw new UsageError('S3 targets are not in this version yet; write to a local folder (--out DIR)');
+  }
+  return new LocalFolderStorage(path.resolve(target));
+}
+
+export function parseFormats(value: string | undefined): Format[] {
+  switch (value ?? 'parquet') {
+    case 'parquet':
+      return ['parquet'];
+    case 'json':
+      return ['json'];
+    case 'both':
+      return ['parquet', 'json'];
+    default:
+      throw new UsageError(`--format ${value}: use parquet, json or both`);
+  }
+}
+
+export function parseInstant(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseTimestamp(value);
+  if (ms === null) throw new UsageError(`${name} ${value}: use ISO-8601, e.g. 2026-11-01 or 2026-11-01T06:00Z`);
+  return ms;
+}
+
+/** Default rules, plus the JSON file named by --redaction-rules or CLOSER_REDACTION_RULES. */
+export function loadRedactor(file: string | undefined, env: NodeJS.ProcessEnv): Redactor {
+  const source = file ?? env.CLOSER_REDACTION_RULES;
+  if (!source) return new Redactor(DEFAULT_REDACTION_RULES);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(source, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`redaction rules ${source}: ${(err as Error).message}`);
+  }
+  return new Redactor(mergeRedactionRules(DEFAULT_REDACTION_RULES, parseRedactionRules(json)));
+}

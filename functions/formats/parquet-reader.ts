@@ -1,0 +1,32 @@
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { EVENT_COLUMNS, type StoredEvent } from '../../shared/event/columns.js';
+import type { RandomAccessObject } from '../storage/storage.js';
+
+/** Reads an events object back, one row group at a time (compaction must stay in bounded memory). */
+export async function* readParquetEvents(object: RandomAccessObject): AsyncIterable<StoredEvent> {
+  const file: AsyncBuffer = { byteLength: object.size, slice: (start, end) => object.read(start, end ?? object.size) };
+  const metadata = await parquetMetadataAsync(file);
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    const rows = (await parquetReadObjects({ file, metadata, compressors, rowStart, rowEnd })) as Record<
+      string,
+      unknown
+    >[];
+    for (const row of rows) yield fromParquetRow(row);
+    rowStart = rowEnd;
+  }
+}
+
+function fromParquetRow(row: Record<string, unknown>): StoredEvent {
+  const out: Record<string, unknown> = {};
+  for (const c of EVENT_COLUMNS) {
+    const v = row[c.name];
+    if (c.type === 'timestamp') out[c.name] = v instanceof Date ? v.getTime() : Number(v);
+    else if (c.type === 'string_list') out[c.name] = Array.isArray(v) ? v : [];
+    else if (c.type === 'int') out[c.name] = v == null ? null : Number(v);
+    else out[c.name] = v ?? null;
+  }
+  return out as StoredEvent;
+}

@@ -1,0 +1,105 @@
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { EVENT_COLUMNS, type StoredEvent } from '../../shared/event/columns.js';
+import { parquetSchema } from '../../shared/schema/parquet-schema.js';
+import type { ObjectSink } from '../storage/storage.js';
+import type { EventWriter } from './event-writer.js';
+import { zstdCompressor } from './zstd.js';
+
+export interface ParquetOptions {
+  /** Rows per row group: the unit that is held in memory before it is encoded and written out. */
+  rowGroupSize?: number;
+  codec?: 'ZSTD' | 'SNAPPY';
+}
+
+export const DEFAULT_ROW_GROUP_SIZE = 25_000;
+const SCHEMA = parquetSchema();
+
+/**
+ * Streams events into one Parquet object, a row group at a time: memory holds at most one row
+ * group of rows plus its encoded bytes, however many rows the object ends up with.
+ */
+export class ParquetEventWriter implements EventWriter {
+  private readonly columns = new Map<string, unknown[]>(EVENT_COLUMNS.map((c) => [c.name, []]));
+  private buffered = 0;
+  private rows = 0;
+
+  private constructor(
+    private readonly sink: ObjectSink,
+    private readonly out: SinkByteWriter,
+    private readonly parquet: ParquetWriter,
+    private readonly rowGroupSize: number,
+  ) {}
+
+  static async open(sink: ObjectSink, options: ParquetOptions = {}): Promise<ParquetEventWriter> {
+    const codec = options.codec ?? 'ZSTD';
+    const out = new SinkByteWriter(sink);
+    const parquet = new ParquetWriter({
+      writer: out,
+      schema: SCHEMA,
+      codec,
+      compressors: codec === 'ZSTD' ? { ZSTD: await zstdCompressor() } : {},
+      createdBy: 'closer-audit',
+    });
+    return new ParquetEventWriter(sink, out, parquet, options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE);
+  }
+
+  async append(event: StoredEvent): Promise<void> {
+    for (const c of EVENT_COLUMNS) {
+      const v = event[c.name];
+      (this.columns.get(c.name) as unknown[]).push(c.type === 'timestamp' ? new Date(v as number) : v);
+    }
+    this.buffered++;
+    if (this.buffered >= this.rowGroupSize) await this.flushRowGroup();
+  }
+
+  private async flushRowGroup(): Promise<void> {
+    if (this.buffered === 0) return;
+    const columnData = EVENT_COLUMNS.map((c) => ({
+      name: c.name,
+      data: this.columns.get(c.name) as never,
+      nullable: !c.required,
+    }));
+    await this.parquet.write({ columnData, rowGroupSize: this.buffered });
+    await this.out.drain();
+    this.rows += this.buffered;
+    this.buffered = 0;
+    for (const c of EVENT_COLUMNS) this.columns.set(c.name, []);
+  }
+
+  async close(): Promise<number> {
+    await this.flushRowGroup();
+    await this.parquet.finish();
+    await this.out.drain();
+    await this.sink.commit();
+    return this.rows;
+  }
+
+  async abort(): Promise<void> {
+    await this.sink.abort();
+  }
+}
+
+/** hyparquet-writer's ByteWriter, emptied into the sink after every row group. */
+class SinkByteWriter extends ByteWriter {
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly sink: ObjectSink) {
+    super(1 << 20);
+  }
+
+  flush(): Promise<void> {
+    if (this.index === 0) return this.pending;
+    const chunk = new Uint8Array(this.buffer.slice(0, this.index));
+    this.index = 0;
+    this.pending = this.pending.then(() => this.sink.write(chunk));
+    return this.pending;
+  }
+
+  override finish(): Promise<void> {
+    return this.flush();
+  }
+
+  drain(): Promise<void> {
+    return this.flush();
+  }
+}

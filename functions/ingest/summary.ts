@@ -1,0 +1,54 @@
+import { formatDuration } from './duration.js';
+
+export interface SyncSummary {
+  source: string;
+  target: string;
+  range: { from: string; to: string } | null;
+  eventsRead: number;
+  rowsWritten: number;
+  duplicatesDropped: number;
+  quarantined: number;
+  slotsWritten: number;
+  slotsSealed: number;
+  daysCompacted: number;
+  sealedThrough: string | null;
+  stoppedEarly: boolean;
+  tookMs: number;
+}
+
+export function emptySummary(source: string, target: string): SyncSummary {
+  return {
+    source,
+    target,
+    range: null,
+    eventsRead: 0,
+    rowsWritten: 0,
+    duplicatesDropped: 0,
+    quarantined: 0,
+    slotsWritten: 0,
+    slotsSealed: 0,
+    daysCompacted: 0,
+    sealedThrough: null,
+    stoppedEarly: false,
+    tookMs: 0,
+  };
+}
+
+export function formatSummary(s: SyncSummary): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const rate = s.tookMs > 0 ? ` (${n(Math.round((s.eventsRead * 1000) / s.tookMs))} events/s)` : '';
+  const lines = [
+    `source            ${s.source}`,
+    `target            ${s.target}`,
+    `range             ${s.range ? `${s.range.from} → ${s.range.to}` : 'nothing to do'}`,
+    `events read       ${n(s.eventsRead)}`,
+    `rows written      ${n(s.rowsWritten)}`,
+    `duplicates        ${n(s.duplicatesDropped)} dropped`,
+    `quarantined       ${n(s.quarantined)}`,
+    `slots             ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed, ${n(s.daysCompacted)} days compacted`,
+    `sealed through    ${s.sealedThrough ?? '-'}`,
+    `time taken        ${formatDuration(s.tookMs)}${rate}`,
+  ];
+  if (s.stoppedEarly) lines.push('stopped early     the rest continues on the next run');
+  return lines.join('\n');
+}

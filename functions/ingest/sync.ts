@@ -1,0 +1,272 @@
+import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import { normaliseHit } from '../../shared/normalise/normalise.js';
+import type { Redactor } from '../../shared/redaction/index.js';
+import type { ParquetOptions } from '../formats/parquet-writer.js';
+import type { HitSource, TimeRange } from '../sources/source.js';
+import type { Storage } from '../storage/storage.js';
+import { compactDay } from './compaction.js';
+import { backfillStateKey, syncStateKey, unslottedQuarantineKey, type Format } from './layout.js';
+import { silentLogger, type Logger } from './log.js';
+import { QuarantineWriter } from './quarantine.js';
+import { SlotWriter } from './slot-writer.js';
+import { StateStore, type SyncState } from './state.js';
+import { emptySummary, type SyncSummary } from './summary.js';
+
+export interface IngestContext {
+  storage: Storage;
+  source: HitSource;
+  formats: Format[];
+  redactor: Redactor;
+  /** Slots younger than this are rewritten on every run; older ones are sealed. */
+  lookbackMs: number;
+  parquet?: ParquetOptions;
+  now?: () => number;
+  /** Asked between pages: true means stop now (a Lambda about to time out). */
+  shouldStop?: () => boolean;
+  log?: Logger;
+  /** Called after each hour slot is committed (progress bars). */
+  onSlot?: (slotStart: number, summary: SyncSummary) => void;
+}
+
+export interface SyncRequest {
+  /** An explicit range: rewritten whole, the checkpoint is left where it is. */
+  from?: number;
+  to?: number;
+  /** Where a first scheduled run starts when there is no checkpoint yet (default 7 days back). */
+  initialLookbackMs?: number;
+}
+
+const DEFAULT_INITIAL_LOOKBACK_MS = 7 * DAY_MS;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
+
+/**
+ * One sync run. Without a range it continues from the checkpoint: every slot younger than the
+ * lookback is fetched and rewritten whole (late events are picked up, nothing is duplicated),
+ * slots older than the lookback are sealed and their days compacted. Data is always committed
+ * before the checkpoint that covers it.
+ */
+export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Promise<SyncSummary> {
+  const started = Date.now();
+  const now = (ctx.now ?? Date.now)();
+  const summary = emptySummary(ctx.source.description, ctx.storage.location);
+  const store = new StateStore(ctx.storage, syncStateKey(ctx.source.id));
+  const state = await store.load();
+  const sealBoundary = floorHour(now - ctx.lookbackMs);
+  await finishPendingCompactions(ctx, store, state, summary);
+
+  const explicit = request.from !== undefined || request.to !== undefined;
+  let range: TimeRange | null;
+  if (explicit) {
+    const extent = request.from === undefined || request.to === undefined ? await ctx.source.extent?.() : null;
+    const from = request.from ?? extent?.from;
+    const to = request.to ?? extent?.to ?? now;
+    if (from === undefined) throw new Error('--to without --from needs a source that knows its own range');
+    range = { from: floorHour(from), to: ceilHour(to) };
+  } else {
+    const extent = (await ctx.source.extent?.()) ?? null;
+    const start = state.sealedThrough
+      ? Date.parse(state.sealedThrough)
+      : floorHour(extent?.from ?? now - (request.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS));
+    range = { from: start, to: extent ? ceilHour(extent.to) : ceilHour(now) };
+  }
+  if (range.from >= range.to) range = null;
+  summary.range = range && { from: iso(range.from), to: iso(range.to) };
+  summary.sealedThrough = state.sealedThrough ?? null;
+
+  if (range) {
+    const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
+    try {
+      for (const chunk of days(range)) {
+        const dt = partitionOf(chunk.from);
+        const daySealed = floorDay(chunk.from) + DAY_MS <= sealBoundary;
+        if (explicit && daySealed && !state.pendingCompaction.includes(dt)) {
+          // Recorded first: a crash before compaction leaves the day to the next run to fold.
+          state.pendingCompaction.push(dt);
+          await store.save(state);
+        }
+        const result = await ingestChunk(ctx, chunk, unslotted, summary);
+        const through = result.complete ? chunk.to : result.doneThrough;
+        const sealed = Math.min(through, sealBoundary);
+        summary.slotsSealed += Math.max(0, (sealed - chunk.from) / HOUR_MS);
+        if (!explicit && sealed > Date.parse(state.sealedThrough ?? iso(0))) {
+          state.sealedThrough = iso(sealed);
+          summary.sealedThrough = state.sealedThrough;
+          if (floorDay(chunk.from) + DAY_MS <= sealed && !state.pendingCompaction.includes(dt)) {
+            state.pendingCompaction.push(dt);
+          }
+          await store.save(state);
+        }
+        await finishPendingCompactions(ctx, store, state, summary);
+        if (!result.complete) {
+          summary.stoppedEarly = true;
+          break;
+        }
+      }
+      await unslotted.close();
+    } catch (err) {
+      await unslotted.abort();
+      throw err;
+    }
+  }
+  summary.slotsSealed = Math.round(summary.slotsSealed);
+  summary.tookMs = Date.now() - started;
+  state.lastRun = { ...summary };
+  await store.save(state);
+  return summary;
+}
+
+/**
+ * A past range, day by day, resumable: its own checkpoint records the days done, so the same
+ * command after an interruption continues where it stopped.
+ */
+export async function runBackfill(
+  ctx: IngestContext,
+  request: { from: number; to: number; restart?: boolean },
+): Promise<SyncSummary & { resumedFrom: string | null }> {
+  const started = Date.now();
+  const now = (ctx.now ?? Date.now)();
+  const range = { from: floorHour(request.from), to: ceilHour(request.to) };
+  if (range.from >= range.to) throw new Error('backfill needs --from before --to');
+  const summary = emptySummary(ctx.source.description, ctx.storage.location);
+  summary.range = { from: iso(range.from), to: iso(range.to) };
+  const store = new StateStore(ctx.storage, backfillStateKey(ctx.source.id, range.from, range.to));
+  const state: SyncState = request.restart ? { version: 1, pendingCompaction: [] } : await store.load();
+  if (request.restart) await store.load(); // learn the stored version so the overwrite is conditional
+  const sealBoundary = floorHour(now - ctx.lookbackMs);
+  const resumedFrom = state.doneThrough ?? null;
+  const start = resumedFrom ? Math.max(range.from, Date.parse(resumedFrom)) : range.from;
+  const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
+  try {
+    for (const chunk of days({ from: start, to: range.to })) {
+      const result = await ingestChunk(ctx, chunk, unslotted, summary);
+      const through = result.complete ? chunk.to : result.doneThrough;
+      summary.slotsSealed += Math.max(0, (Math.min(through, sealBoundary) - chunk.from) / HOUR_MS);
+      if (result.complete && chunk.to <= sealBoundary && floorDay(chunk.from) + DAY_MS <= sealBoundary) {
+        if (await compactDay(ctx.storage, partitionOf(chunk.from), ctx.parquet)) summary.daysCompacted++;
+      }
+      state.doneThrough = iso(result.complete ? chunk.to : result.doneThrough);
+      await store.save(state);
+      if (!result.complete) {
+        summary.stoppedEarly = true;
+        break;
+      }
+    }
+    await unslotted.close();
+  } catch (err) {
+    await unslotted.abort();
+    throw err;
+  }
+  summary.slotsSealed = Math.round(summary.slotsSealed);
+  summary.sealedThrough = state.doneThrough ?? null;
+  summary.tookMs = Date.now() - started;
+  state.lastRun = { ...summary };
+  await store.save(state);
+  return { ...summary, resumedFrom };
+}
+
+async function finishPendingCompactions(
+  ctx: IngestContext,
+  store: StateStore,
+  state: SyncState,
+  summary: SyncSummary,
+): Promise<void> {
+  while (state.pendingCompaction.length > 0) {
+    const dt = state.pendingCompaction[0] as string;
+    if (await compactDay(ctx.storage, dt, ctx.parquet)) summary.daysCompacted++;
+    state.pendingCompaction.shift();
+    await store.save(state);
+  }
+}
+
+/** The range cut at UTC midnights. */
+function* days(range: TimeRange): Iterable<TimeRange> {
+  for (let from = range.from; from < range.to; ) {
+    const to = Math.min(floorDay(from) + DAY_MS, range.to);
+    yield { from, to };
+    from = to;
+  }
+}
+
+/**
+ * Streams one chunk of the source into hour objects. Returns how far it got: everything before
+ * `doneThrough` is committed when it stops early.
+ */
+async function ingestChunk(
+  ctx: IngestContext,
+  range: TimeRange,
+  unslotted: QuarantineWriter,
+  summary: SyncSummary,
+): Promise<{ complete: boolean; doneThrough: number }> {
+  const log = ctx.log ?? silentLogger;
+  const ingestedAt = (ctx.now ?? Date.now)();
+  const seen = new Set<string>();
+  let lastTs = NaN;
+  let writer: SlotWriter | null = null;
+  const commit = async (w: SlotWriter) => {
+    await w.commit();
+    summary.rowsWritten += w.rows;
+    summary.quarantined += w.quarantined;
+    if (w.rows > 0) summary.slotsWritten++;
+    ctx.onSlot?.(w.slotStart, summary);
+  };
+  try {
+    for await (const page of ctx.source.pages(range)) {
+      if (ctx.shouldStop?.()) {
+        const doneThrough = writer ? writer.slotStart : range.from;
+        await writer?.abort();
+        writer = null;
+        log.info('stopping before the time limit', { doneThrough: iso(doneThrough) });
+        return { complete: false, doneThrough };
+      }
+      for (const { hit, slotTs, rejected } of page) {
+        summary.eventsRead++;
+        if (rejected !== undefined || slotTs === null) {
+          await unslotted.add(hit, rejected ?? 'no @timestamp');
+          summary.quarantined++;
+          continue;
+        }
+        const slot = floorHour(slotTs);
+        if (writer === null || slot !== writer.slotStart) {
+          if (writer !== null) {
+            if (slot < writer.slotStart) {
+              throw new Error(`${ctx.source.description} delivered ${iso(slotTs)} after ${iso(writer.slotStart)}`);
+            }
+            await commit(writer);
+          }
+          writer = new SlotWriter(slot, { storage: ctx.storage, formats: ctx.formats, redactor: ctx.redactor, parquet: ctx.parquet });
+          seen.clear();
+          lastTs = NaN;
+        }
+        const result = normaliseHit(hit, { redactor: ctx.redactor, ingestedAt });
+        if (!result.ok) {
+          await writer.addQuarantine(hit, result.reason);
+          continue;
+        }
+        const event = result.event;
+        if (floorHour(event.ts) !== slot) {
+          await writer.addQuarantine(hit, `@timestamp reads as ${iso(event.ts)} but Elasticsearch placed it at ${iso(slotTs)}`);
+          continue;
+        }
+        // Sorted sources deliver copies of one document side by side (same @timestamp): only the
+        // ids at the current instant need remembering. Unsorted sources need the whole slot's.
+        if (ctx.source.ordered && slotTs !== lastTs) {
+          seen.clear();
+          lastTs = slotTs;
+        }
+        if (seen.has(event.event_id)) {
+          summary.duplicatesDropped++;
+          continue;
+        }
+        seen.add(event.event_id);
+        await writer.append(event);
+      }
+    }
+    if (writer) await commit(writer);
+    writer = null;
+    return { complete: true, doneThrough: range.to };
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  }
+}

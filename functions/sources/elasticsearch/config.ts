@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { Client, type ClientOptions } from '@elastic/elasticsearch';
+
+export interface EsConfig {
+  url?: string;
+  cloudId?: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  index: string;
+  caFile?: string;
+  /** Per-request timeout, ms. */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_INDEX = 'closer';
+
+/** Reads CLOSER_ES_* variables; returns null when no Elasticsearch is configured. */
+export function esConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EsConfig | null {
+  if (!env.CLOSER_ES_URL && !env.CLOSER_ES_CLOUD_ID) return null;
+  return {
+    url: env.CLOSER_ES_URL,
+    cloudId: env.CLOSER_ES_CLOUD_ID,
+    apiKey: env.CLOSER_ES_API_KEY,
+    username: env.CLOSER_ES_USERNAME,
+    password: env.CLOSER_ES_PASSWORD,
+    index: env.CLOSER_ES_INDEX || DEFAULT_INDEX,
+    caFile: env.CLOSER_ES_CA_FILE,
+  };
+}
+
+export function createEsClient(config: EsConfig): Client {
+  const options: ClientOptions = {
+    // Retries are ours (withRetry): with backoff, jitter and 429s, which the client does not retry.
+    maxRetries: 0,
+    requestTimeout: config.requestTimeoutMs ?? 60_000,
+    compression: true,
+  };
+  if (config.cloudId) options.cloud = { id: config.cloudId };
+  else if (config.url) options.node = config.url;
+  else throw new Error('Elasticsearch needs CLOSER_ES_URL (or CLOSER_ES_CLOUD_ID)');
+  if (config.apiKey) options.auth = { apiKey: config.apiKey };
+  else if (config.username) options.auth = { username: config.username, password: config.password ?? '' };
+  if (config.caFile) options.tls = { ca: readFileSync(config.caFile) };
+  return new Client(options);
+}
+
+/** The URL without any credentials in it, for messages. */
+export function describeEs(config: EsConfig): string {
+  const where = config.cloudId ? `Elastic Cloud ${config.cloudId.split(':')[0]}` : redactUserinfo(config.url ?? '');
+  return `Elasticsearch ${where} index ${config.index}`;
+}
+
+function redactUserinfo(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//');
+}

@@ -1,0 +1,35 @@
+import type { RawHit } from '../../shared/normalise/normalise.js';
+
+/** Half-open range of epoch milliseconds, [from, to). */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+export interface SourceHit {
+  hit: RawHit;
+  /** Epoch ms the source placed the hit at (Elasticsearch's own sort value); null if it had none. */
+  slotTs: number | null;
+  /** Set when the source could not even read the record (e.g. a line that is not JSON). */
+  rejected?: string;
+}
+
+/**
+ * Where events come from: Closer's Elasticsearch, an export file, or the generated sample.
+ * Every source delivers hits in ascending hour-slot order, so the sync can finish one hour slot
+ * before it starts the next.
+ */
+export interface HitSource {
+  /** Stable name, used to key this source's checkpoint. */
+  readonly id: string;
+  /** For messages; never contains credentials. */
+  readonly description: string;
+  /** Hits arrive sorted by slotTs: duplicates of one document are then adjacent. */
+  readonly ordered: boolean;
+  pages(range: TimeRange): AsyncIterable<SourceHit[]>;
+  /** The data's own range, for sources that have one (an export file). */
+  extent?(): Promise<TimeRange | null>;
+  /** Documents per hour slot (slot start → count), for verify. */
+  countPerHour(range: TimeRange): Promise<Map<number, number>>;
+  close(): Promise<void>;
+}

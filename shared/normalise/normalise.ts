@@ -1,0 +1,248 @@
+import { lookupAction } from '../catalog/actions.js';
+import type { StoredEvent } from '../event/columns.js';
+import { REDACTED, type Redactor } from '../redaction/index.js';
+import { ConflictError, flatten, isPlainObject, type Flat } from './flatten.js';
+import { canonicalIp } from './ip.js';
+import { parseTimestamp } from './timestamp.js';
+import { resourceOf, urlPath } from './url.js';
+
+/** An Elasticsearch hit as `_search` or an export delivers it. */
+export interface RawHit {
+  _index?: unknown;
+  _id?: unknown;
+  _source?: unknown;
+  sort?: unknown;
+  [key: string]: unknown;
+}
+
+export type NormaliseResult = { ok: true; event: StoredEvent } | { ok: false; reason: string };
+
+export interface NormaliseContext {
+  redactor: Redactor;
+  /** Epoch ms stamped into `ingested_at`. */
+  ingestedAt: number;
+}
+
+// Closer nests its fields under `message`; the same fields at the top of `_source` are read too.
+const PREFIXES = ['message.', ''];
+
+// Paths whose value is kept whole, even when it is an object.
+const BODY_LEAVES = ['http.request.body.content', 'http.response.body.content'];
+
+export function normaliseHit(hit: RawHit, ctx: NormaliseContext): NormaliseResult {
+  try {
+    return { ok: true, event: build(hit, ctx) };
+  } catch (err) {
+    if (err instanceof Rejection || err instanceof ConflictError) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
+
+class Rejection extends Error {}
+
+function build(hit: RawHit, ctx: NormaliseContext): StoredEvent {
+  const eventId = hit._id;
+  if (typeof eventId !== 'string' || eventId === '') throw new Rejection('missing _id');
+  const esIndex = hit._index;
+  if (typeof esIndex !== 'string' || esIndex === '') throw new Rejection('missing _index');
+  let source = hit._source;
+  if (!isPlainObject(source)) throw new Rejection('missing _source object');
+  source = withMessageObject(source);
+
+  const flat = flattenSource(source as Record<string, unknown>);
+  const fields = new FieldReader(flat);
+
+  const rawTs = fields.take(['@timestamp', 'message.@timestamp', 'timestamp']);
+  if (rawTs === undefined) throw new Rejection('missing @timestamp');
+  const ts = parseTimestamp(single('@timestamp', rawTs));
+  if (ts === null) throw new Rejection(`unreadable @timestamp ${JSON.stringify(rawTs)}`);
+
+  const action = str(fields.field('event.action'), 'event.action');
+  const info = lookupAction(action);
+
+  const rawIp = fields.field('source.ip');
+  const sourceIp = canonicalIp(str(rawIp, 'source.ip'));
+  if (rawIp != null && sourceIp === null) fields.keep('source.ip', rawIp);
+
+  const rawStatus = fields.field('http.response.status_code');
+  const httpStatus = toInt(single('http.response.status_code', rawStatus));
+  if (rawStatus != null && httpStatus === null) fields.keep('http.response.status_code', rawStatus);
+
+  const rawUrl = str(fields.field('url.full') ?? fields.field('url.original'), 'url.full');
+  const url = rawUrl === null ? null : ctx.redactor.url(rawUrl);
+  const path = url === null ? null : urlPath(url);
+  const resource = resourceOf(path);
+
+  const method = str(fields.field('http.request.method'), 'http.request.method');
+  const outcome = str(fields.field('event.outcome'), 'event.outcome');
+
+  const event: StoredEvent = {
+    ts,
+    event_id: eventId,
+    es_index: esIndex,
+    action,
+    known_action: info !== undefined,
+    area: info?.area ?? null,
+    outcome: outcome === null ? null : outcome.toLowerCase(),
+    categories: list(fields.field('event.category')),
+    types: list(fields.field('event.type')),
+    kinds: list(fields.field('event.kind')),
+    user_id: str(fields.field('user.id'), 'user.id'),
+    user_roles: list(fields.field('user.roles')),
+    source_ip: sourceIp,
+    http_method: method === null ? null : method.toUpperCase(),
+    http_status: httpStatus,
+    url,
+    url_path: path,
+    resource_type: resource?.type ?? null,
+    resource_id: resource?.id ?? null,
+    request_body: body(fields, 'http.request.body', ctx.redactor),
+    response_body: body(fields, 'http.response.body', ctx.redactor),
+    ecs_version: str(fields.field('ecs.version'), 'ecs.version'),
+    extra: null,
+    ingested_at: ctx.ingestedAt,
+  };
+  event.extra = fields.extra(ctx.redactor);
+  return event;
+}
+
+/** `message` as a JSON string (some shippers do that) is read as the object it holds. */
+function withMessageObject(source: Record<string, unknown>): Record<string, unknown> {
+  const message = source.message;
+  if (typeof message !== 'string') return source;
+  const trimmed = message.trim();
+  if (!trimmed.startsWith('{')) return source;
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    return isPlainObject(parsed) ? { ...source, message: parsed } : source;
+  } catch {
+    return source;
+  }
+}
+
+function flattenSource(source: Record<string, unknown>): Flat {
+  const flat: Flat = new Map();
+  const walk = (value: unknown, prefix: string): void => {
+    const bare = prefix.startsWith('message.') ? prefix.slice('message.'.length) : prefix;
+    if (isPlainObject(value) && !BODY_LEAVES.includes(bare) && Object.keys(value).length > 0) {
+      for (const [k, v] of Object.entries(value)) walk(v, prefix ? `${prefix}.${k}` : k);
+      return;
+    }
+    flatten(value, prefix, flat);
+  };
+  walk(source, '');
+  return flat;
+}
+
+class FieldReader {
+  private readonly taken = new Set<string>();
+  private readonly kept = new Map<string, unknown>();
+
+  constructor(private readonly flat: Flat) {}
+
+  take(paths: string[]): unknown {
+    for (const p of paths) {
+      if (this.flat.has(p)) {
+        this.taken.add(p);
+        return this.flat.get(p);
+      }
+    }
+    return undefined;
+  }
+
+  /** An ECS field under `message.` or at the top; both present and different is a conflict. */
+  field(path: string): unknown {
+    let found: unknown = undefined;
+    let foundAt: string | null = null;
+    for (const prefix of PREFIXES) {
+      const key = prefix + path;
+      if (!this.flat.has(key)) continue;
+      const value = this.flat.get(key);
+      this.taken.add(key);
+      if (foundAt !== null && JSON.stringify(value) !== JSON.stringify(found)) {
+        throw new Rejection(`field ${path} is given twice with different values (${foundAt} and ${key})`);
+      }
+      if (foundAt === null) {
+        found = value;
+        foundAt = key;
+      }
+    }
+    return found;
+  }
+
+  /** Paths under `prefix.` not read yet, rebuilt as an object (a body logged as an object). */
+  takeObjectUnder(path: string): Record<string, unknown> | null {
+    let out: Record<string, unknown> | null = null;
+    for (const prefix of PREFIXES) {
+      const start = `${prefix}${path}.`;
+      for (const [key, value] of this.flat) {
+        if (!key.startsWith(start) || this.taken.has(key)) continue;
+        this.taken.add(key);
+        out ??= {};
+        out[key.slice(start.length)] = value;
+      }
+    }
+    return out;
+  }
+
+  keep(path: string, value: unknown): void {
+    this.kept.set(path, value);
+  }
+
+  extra(redactor: Redactor): string | null {
+    const out: Record<string, unknown> = {};
+    let any = false;
+    for (const [key, value] of this.flat) {
+      if (this.taken.has(key)) continue;
+      any = true;
+      out[key.startsWith('message.') && !this.flat.has(key.slice(8)) ? key.slice(8) : key] = value;
+    }
+    for (const [key, value] of this.kept) {
+      any = true;
+      out[key] = value;
+    }
+    if (!any) return null;
+    const redacted: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(out)) {
+      const last = key.slice(key.lastIndexOf('.') + 1);
+      redacted[key] = redactor.isSecretKey(last) ? REDACTED : redactor.value(value);
+    }
+    return JSON.stringify(redacted);
+  }
+}
+
+function body(fields: FieldReader, path: string, redactor: Redactor): string | null {
+  let value = fields.field(`${path}.content`);
+  if (value === undefined) value = fields.field(path);
+  if (value === undefined) value = fields.takeObjectUnder(path) ?? undefined;
+  if (value == null) return null;
+  if (typeof value === 'string') return redactor.text(value);
+  return JSON.stringify(redactor.value(value));
+}
+
+function single(path: string, value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  const distinct = [...new Set(value.map((v) => JSON.stringify(v)))];
+  if (distinct.length > 1) throw new Rejection(`field ${path} has several values ${JSON.stringify(value)}`);
+  return value[0];
+}
+
+function str(value: unknown, path: string): string | null {
+  const v = single(path, value);
+  if (v == null) return null;
+  if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Rejection(`field ${path} is not a scalar: ${JSON.stringify(v).slice(0, 80)}`);
+}
+
+function list(value: unknown): string[] {
+  if (value == null) return [];
+  const items = Array.isArray(value) ? value : [value];
+  return items.filter((v) => v != null && v !== '').map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+}
+
+function toInt(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : null;
+  if (typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value)) return Number(value);
+  return null;
+}
