@@ -12,12 +12,19 @@ export function buildProgram(): Command {
     .exitOverride();
   const common = (cmd: Command) =>
     cmd
-      .option('--source <source>', 'es | file:PATH | sample (default: es when CLOSER_ES_URL is set, else sample)')
+      .option(
+        '--source <source>',
+        'es | file:PATH | sample (default: es when CLOSER_ES_URL is set, else sample)',
+      )
       .option('--out <dir>', 'target folder (env CLOSER_OUT)', undefined)
       .addOption(new Option('--format <format>', 'parquet | json | both').env('CLOSER_FORMAT'))
-      .addOption(new Option('--lookback <duration>', 'slots younger than this are re-read').env('CLOSER_LOOKBACK'))
+      .addOption(
+        new Option('--lookback <duration>', 'slots younger than this are re-read').env('CLOSER_LOOKBACK'),
+      )
       .option('--redaction-rules <file>', 'JSON file of extra redaction rules (env CLOSER_REDACTION_RULES)');
-  common(program.command('sync').description('pull new events, rewrite the lookback window, seal older hours'))
+  common(
+    program.command('sync').description('pull new events, rewrite the lookback window, seal older hours'),
+  )
     .option('--from <iso>', 'rewrite an explicit range from this instant')
     .option('--to <iso>', 'end of the explicit range (exclusive)')
     .action(syncCommand);

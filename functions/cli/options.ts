@@ -21,16 +21,26 @@ export const DEFAULT_OUT = './closer-audit-data';
 export class UsageError extends Error {}
 
 /** `--source es|file:PATH|sample`; without it, Elasticsearch when CLOSER_ES_URL is set, else the sample. */
-export function openSource(spec: string | undefined, env: NodeJS.ProcessEnv, notice: (m: string) => void): HitSource {
+export function openSource(
+  spec: string | undefined,
+  env: NodeJS.ProcessEnv,
+  notice: (m: string) => void,
+): HitSource {
   const es = esConfigFromEnv(env);
   const chosen = spec ?? (es ? 'es' : 'sample');
   if (chosen === 'sample') return new SampleSource();
   if (chosen.startsWith('file:')) return new FileSource(chosen.slice(5));
   if (chosen === 'es') {
-    if (!es) throw new UsageError('--source es needs CLOSER_ES_URL (and CLOSER_ES_API_KEY or CLOSER_ES_USERNAME/PASSWORD)');
+    if (!es)
+      throw new UsageError(
+        '--source es needs CLOSER_ES_URL (and CLOSER_ES_API_KEY or CLOSER_ES_USERNAME/PASSWORD)',
+      );
     return new ElasticsearchSource(es, {
       onNotice: notice,
-      retry: { onRetry: ({ attempt, delayMs, reason }) => notice(`Elasticsearch ${reason}; retry ${attempt} in ${delayMs} ms`) },
+      retry: {
+        onRetry: ({ attempt, delayMs, reason }) =>
+          notice(`Elasticsearch ${reason}; retry ${attempt} in ${delayMs} ms`),
+      },
     });
   }
   throw new UsageError(`unknown --source ${chosen}: use es, file:PATH or sample`);
@@ -60,7 +70,8 @@ export function parseFormats(value: string | undefined): Format[] {
 export function parseInstant(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseTimestamp(value);
-  if (ms === null) throw new UsageError(`${name} ${value}: use ISO-8601, e.g. 2026-11-01 or 2026-11-01T06:00Z`);
+  if (ms === null)
+    throw new UsageError(`${name} ${value}: use ISO-8601, e.g. 2026-11-01 or 2026-11-01T06:00Z`);
   return ms;
 }
 

@@ -5,7 +5,10 @@ import type { RandomAccessObject } from '../storage/storage.js';
 
 /** Reads an events object back, one row group at a time (compaction must stay in bounded memory). */
 export async function* readParquetEvents(object: RandomAccessObject): AsyncIterable<StoredEvent> {
-  const file: AsyncBuffer = { byteLength: object.size, slice: (start, end) => object.read(start, end ?? object.size) };
+  const file: AsyncBuffer = {
+    byteLength: object.size,
+    slice: (start, end) => object.read(start, end ?? object.size),
+  };
   const metadata = await parquetMetadataAsync(file);
   let rowStart = 0;
   for (const group of metadata.row_groups) {

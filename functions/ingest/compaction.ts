@@ -90,6 +90,10 @@ async function* readObject(storage: Storage, format: Format, key: string): Async
   for await (const line of lines) {
     if (!line) continue;
     const row = JSON.parse(line) as Record<string, unknown>;
-    yield { ...row, ts: Date.parse(row.ts as string), ingested_at: Date.parse(row.ingested_at as string) } as StoredEvent;
+    yield {
+      ...row,
+      ts: Date.parse(row.ts as string),
+      ingested_at: Date.parse(row.ingested_at as string),
+    } as StoredEvent;
   }
 }

@@ -30,7 +30,11 @@ export class QuarantineWriter {
       this.done.catch(() => undefined);
     }
     this.count++;
-    const line = JSON.stringify({ reason, quarantined_at: new Date().toISOString(), record: this.redactor.value(record) });
+    const line = JSON.stringify({
+      reason,
+      quarantined_at: new Date().toISOString(),
+      record: this.redactor.value(record),
+    });
     if (!this.gzip.write(line + '\n')) await new Promise<void>((r) => this.gzip?.once('drain', r));
   }
 

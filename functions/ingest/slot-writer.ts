@@ -39,7 +39,9 @@ export class SlotWriter {
 
   private async open(format: Format): Promise<EventWriter> {
     const sink = await this.options.storage.openWrite(hourKey(format, this.slotStart));
-    return format === 'parquet' ? ParquetEventWriter.open(sink, this.options.parquet) : new NdjsonGzEventWriter(sink);
+    return format === 'parquet'
+      ? ParquetEventWriter.open(sink, this.options.parquet)
+      : new NdjsonGzEventWriter(sink);
   }
 
   addQuarantine(record: unknown, reason: string): Promise<void> {

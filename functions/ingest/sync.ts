@@ -58,7 +58,8 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
   const explicit = request.from !== undefined || request.to !== undefined;
   let range: TimeRange | null;
   if (explicit) {
-    const extent = request.from === undefined || request.to === undefined ? await ctx.source.extent?.() : null;
+    const extent =
+      request.from === undefined || request.to === undefined ? await ctx.source.extent?.() : null;
     const from = request.from ?? extent?.from;
     const to = request.to ?? extent?.to ?? now;
     if (from === undefined) throw new Error('--to without --from needs a source that knows its own range');
@@ -92,7 +93,7 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
         if (!explicit && sealed > Date.parse(state.sealedThrough ?? iso(0))) {
           state.sealedThrough = iso(sealed);
           summary.sealedThrough = state.sealedThrough;
-          if (floorDay(chunk.from) + DAY_MS <= sealed && !state.pendingCompaction.includes(dt)) {
+          if (result.complete && daySealed && !state.pendingCompaction.includes(dt)) {
             state.pendingCompaction.push(dt);
           }
           await store.save(state);
@@ -181,7 +182,7 @@ async function finishPendingCompactions(
 
 /** The range cut at UTC midnights. */
 function* days(range: TimeRange): Iterable<TimeRange> {
-  for (let from = range.from; from < range.to; ) {
+  for (let from = range.from; from < range.to;) {
     const to = Math.min(floorDay(from) + DAY_MS, range.to);
     yield { from, to };
     from = to;
@@ -230,11 +231,18 @@ async function ingestChunk(
         if (writer === null || slot !== writer.slotStart) {
           if (writer !== null) {
             if (slot < writer.slotStart) {
-              throw new Error(`${ctx.source.description} delivered ${iso(slotTs)} after ${iso(writer.slotStart)}`);
+              throw new Error(
+                `${ctx.source.description} delivered ${iso(slotTs)} after ${iso(writer.slotStart)}`,
+              );
             }
             await commit(writer);
           }
-          writer = new SlotWriter(slot, { storage: ctx.storage, formats: ctx.formats, redactor: ctx.redactor, parquet: ctx.parquet });
+          writer = new SlotWriter(slot, {
+            storage: ctx.storage,
+            formats: ctx.formats,
+            redactor: ctx.redactor,
+            parquet: ctx.parquet,
+          });
           seen.clear();
           lastTs = NaN;
         }
@@ -245,7 +253,10 @@ async function ingestChunk(
         }
         const event = result.event;
         if (floorHour(event.ts) !== slot) {
-          await writer.addQuarantine(hit, `@timestamp reads as ${iso(event.ts)} but Elasticsearch placed it at ${iso(slotTs)}`);
+          await writer.addQuarantine(
+            hit,
+            `@timestamp reads as ${iso(event.ts)} but Elasticsearch placed it at ${iso(slotTs)}`,
+          );
           continue;
         }
         // Sorted sources deliver copies of one document side by side (same @timestamp): only the

@@ -59,7 +59,9 @@ export function distribute(total: number, from: number, to: number): Map<number,
   const exact = weights.map((w) => (total * w) / sum);
   const counts = exact.map(Math.floor);
   let left = total - counts.reduce((s, c) => s + c, 0);
-  const order = exact.map((e, i) => ({ i, frac: e - Math.floor(e) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const order = exact
+    .map((e, i) => ({ i, frac: e - Math.floor(e) }))
+    .sort((a, b) => b.frac - a.frac || a.i - b.i);
   for (const { i } of order) {
     if (left-- <= 0) break;
     counts[i] = (counts[i] as number) + 1;
@@ -102,13 +104,22 @@ function hitFor(
   const failure = hostile || r.chance(FAILURE_RATE[action] ?? 0.01);
   const template = TEMPLATES[action] as (typeof TEMPLATES)[string];
   const made = template.make({ r, org, actor, target, failure });
-  const status = failure ? (made.status && made.status >= 400 ? made.status : r.pick([400, 403, 409])) : (made.status ?? 200);
-  const unauthenticated = action === 'agent_login' || action === 'agent_password_reset' || action === 'oauth_authorization';
+  const status = failure
+    ? made.status && made.status >= 400
+      ? made.status
+      : r.pick([400, 403, 409])
+    : (made.status ?? 200);
+  const unauthenticated =
+    action === 'agent_login' || action === 'agent_password_reset' || action === 'oauth_authorization';
   const req: SampledRequest = {
     ...made,
     status,
     user: unauthenticated && failure ? undefined : action === 'oauth_authorization' ? undefined : actor,
-    ip: hostile ? (burstIp as string) : action === 'oauth_authorization' ? r.pick(org.customerIps) : r.pick(actor.ips),
+    ip: hostile
+      ? (burstIp as string)
+      : action === 'oauth_authorization'
+        ? r.pick(org.customerIps)
+        : r.pick(actor.ips),
   };
   return toHit(r, index, ts, action, seq, req);
 }
@@ -134,7 +145,14 @@ const ECS_TYPES: Record<string, string[]> = {
   authorization: ['start'],
 };
 
-function toHit(r: Random, index: string, ts: number, action: string, seq: number, req: SampledRequest): RawHit {
+function toHit(
+  r: Random,
+  index: string,
+  ts: number,
+  action: string,
+  seq: number,
+  req: SampledRequest,
+): RawHit {
   const info = lookupAction(action);
   const types = [...(ECS_TYPES[info?.verb ?? 'change'] ?? ['change'])];
   if (info?.area === 'agent' && !types.includes('user')) types.push('user');
@@ -184,7 +202,9 @@ function javaInetString(r: Random, ip: string): string {
   const [head = '', tail = ''] = ip.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : ip.split(':');
+  const groups = ip.includes('::')
+    ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t]
+    : ip.split(':');
   return `${host}/${groups.map((g) => parseInt(g, 16).toString(16)).join(':')}`;
 }
 

@@ -39,12 +39,14 @@ export class Random {
   }
 
   uuid(): string {
-    const h = (n: number) =>
-      Array.from({ length: n }, () => this.int(16).toString(16)).join('');
+    const h = (n: number) => Array.from({ length: n }, () => this.int(16).toString(16)).join('');
     return `${h(8)}-${h(4)}-4${h(3)}-${'89ab'[this.int(4)]}${h(3)}-${h(12)}`;
   }
 
-  token(length: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'): string {
+  token(
+    length: number,
+    alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+  ): string {
     let s = '';
     for (let i = 0; i < length; i++) s += alphabet[this.int(alphabet.length)];
     return s;

@@ -107,7 +107,8 @@ export class LocalFolderStorage implements Storage {
         const key = keyPrefix + e.name;
         if (keyPrefix === '' && e.name === TMP_DIR) continue;
         if (e.isDirectory()) {
-          if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix)) await walk(path.join(dir, e.name), key + '/');
+          if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix))
+            await walk(path.join(dir, e.name), key + '/');
         } else if (key.startsWith(prefix) && !e.name.endsWith('.lock')) {
           const st = await fs.stat(path.join(dir, e.name));
           all.push({ key, size: st.size });

@@ -29,9 +29,14 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
       const object = await storage.openRead(o.key);
       if (!object) continue;
       try {
-        const file: AsyncBuffer = { byteLength: object.size, slice: (s, e) => object.read(s, e ?? object.size) };
+        const file: AsyncBuffer = {
+          byteLength: object.size,
+          slice: (s, e) => object.read(s, e ?? object.size),
+        };
         const metadata = await parquetMetadataAsync(file);
-        const ts = (await parquetReadObjects({ file, metadata, columns: ['ts'], compressors })) as { ts: Date }[];
+        const ts = (await parquetReadObjects({ file, metadata, columns: ['ts'], compressors })) as {
+          ts: Date;
+        }[];
         for (const r of ts) bump(rows, r.ts.getTime());
       } finally {
         await object.close();
@@ -43,7 +48,10 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
       const body = await storage.get(o.key);
       if (!body) continue;
       const slot = day + Number(m[1]) * 3_600_000;
-      const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
+      const lines = createInterface({
+        input: Readable.from([body]).pipe(createGunzip()),
+        crlfDelay: Infinity,
+      });
       for await (const line of lines) if (line) bump(quarantined, slot);
     }
   }

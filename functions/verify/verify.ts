@@ -18,8 +18,15 @@ export interface VerifyReport {
 }
 
 /** Per-hour counts at the source against rows stored (quarantined records counted apart). */
-export async function verifyRange(source: HitSource, storage: Storage, range: TimeRange): Promise<VerifyReport> {
-  const [expected, stored] = await Promise.all([source.countPerHour(range), storedCountsPerHour(storage, range)]);
+export async function verifyRange(
+  source: HitSource,
+  storage: Storage,
+  range: TimeRange,
+): Promise<VerifyReport> {
+  const [expected, stored] = await Promise.all([
+    source.countPerHour(range),
+    storedCountsPerHour(storage, range),
+  ]);
   const hours = [...new Set([...expected.keys(), ...stored.rows.keys(), ...stored.quarantined.keys()])].sort(
     (a, b) => a - b,
   );

@@ -16,7 +16,7 @@ export interface ColumnSpec {
 
 export const EVENT_COLUMNS = [
   { name: 'ts', type: 'timestamp', required: true, description: 'When the request was executed (UTC, ms)' },
-  { name: 'event_id', type: 'string', required: true, description: "Elasticsearch document _id" },
+  { name: 'event_id', type: 'string', required: true, description: 'Elasticsearch document _id' },
   { name: 'es_index', type: 'string', required: true, description: 'Elasticsearch index the hit came from' },
   { name: 'action', type: 'string', required: false, description: 'event.action' },
   {
@@ -25,8 +25,18 @@ export const EVENT_COLUMNS = [
     required: true,
     description: "Whether the action is in Closer's documented catalog",
   },
-  { name: 'area', type: 'string', required: false, description: 'Area the action touches (from the catalog)' },
-  { name: 'outcome', type: 'string', required: false, description: 'event.outcome: success, failure, unknown' },
+  {
+    name: 'area',
+    type: 'string',
+    required: false,
+    description: 'Area the action touches (from the catalog)',
+  },
+  {
+    name: 'outcome',
+    type: 'string',
+    required: false,
+    description: 'event.outcome: success, failure, unknown',
+  },
   { name: 'categories', type: 'string_list', required: true, description: 'event.category' },
   { name: 'types', type: 'string_list', required: true, description: 'event.type' },
   { name: 'kinds', type: 'string_list', required: true, description: 'event.kind' },
@@ -45,7 +55,12 @@ export const EVENT_COLUMNS = [
   },
   { name: 'resource_id', type: 'string', required: false, description: 'ID of that resource' },
   { name: 'request_body', type: 'string', required: false, description: 'http.request.body, redacted text' },
-  { name: 'response_body', type: 'string', required: false, description: 'http.response.body, redacted text' },
+  {
+    name: 'response_body',
+    type: 'string',
+    required: false,
+    description: 'http.response.body, redacted text',
+  },
   { name: 'ecs_version', type: 'string', required: false, description: 'ecs.version' },
   {
     name: 'extra',
@@ -72,7 +87,9 @@ type ValueOf<T extends ColumnType> = T extends 'timestamp'
       : T extends 'int'
         ? number
         : string[];
-type Nullable<C extends ColumnSpec> = C['required'] extends true ? ValueOf<C['type']> : ValueOf<C['type']> | null;
+type Nullable<C extends ColumnSpec> = C['required'] extends true
+  ? ValueOf<C['type']>
+  : ValueOf<C['type']> | null;
 
 /** One stored row, derived from EVENT_COLUMNS. */
 export type StoredEvent = { [C in Columns as C['name']]: Nullable<C> };

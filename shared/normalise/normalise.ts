@@ -238,7 +238,9 @@ function str(value: unknown, path: string): string | null {
 function list(value: unknown): string[] {
   if (value == null) return [];
   const items = Array.isArray(value) ? value : [value];
-  return items.filter((v) => v != null && v !== '').map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  return items
+    .filter((v) => v != null && v !== '')
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
 }
 
 function toInt(value: unknown): number | null {

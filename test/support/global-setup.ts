@@ -10,8 +10,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export default async function globalSetup(): Promise<void> {
   if (process.env.CLOSER_TEST_ES_URL || process.env.CLOSER_TEST_ES === 'off') return;
   const script = path.join(root, 'test/elasticsearch/es-node.sh');
-  const out = execFileSync('bash', [script, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [script, 'start'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = out.trim().split('\n').pop()?.trim();
   if (!url || !/^https?:\/\//.test(url)) throw new Error(`es-node.sh start printed no URL: ${out}`);
   process.env.CLOSER_TEST_ES_URL = url;
+  process.env.CLOSER_TEST_ES_STARTED = '1';
 }

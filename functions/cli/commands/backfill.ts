@@ -5,13 +5,18 @@ import { runBackfill } from '../../ingest/sync.js';
 import { parseInstant } from '../options.js';
 import { ingestContext, onInterrupt, type IngestFlags } from './context.js';
 
-export async function backfillCommand(flags: IngestFlags & { from: string; to: string; restart?: boolean }): Promise<void> {
+export async function backfillCommand(
+  flags: IngestFlags & { from: string; to: string; restart?: boolean },
+): Promise<void> {
   const ctx = ingestContext(flags);
   const from = parseInstant('--from', flags.from) as number;
   const to = parseInstant('--to', flags.to) as number;
   const hours = Math.max(1, Math.ceil((to - from) / HOUR_MS));
   const bar = new cliProgress.SingleBar(
-    { format: 'backfill [{bar}] {percentage}% | {hour} | {events} events | ETA {eta_formatted}', hideCursor: true },
+    {
+      format: 'backfill [{bar}] {percentage}% | {hour} | {events} events | ETA {eta_formatted}',
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(hours, 0, { hour: '', events: 0 });

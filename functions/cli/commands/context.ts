@@ -38,7 +38,9 @@ export function ingestContext(flags: IngestFlags, env = process.env): IngestCont
 
 export function onInterrupt(stop: () => void): () => void {
   const handler = () => {
-    process.stderr.write('\ninterrupted: finishing the current page, then stopping (the checkpoint stays valid)\n');
+    process.stderr.write(
+      '\ninterrupted: finishing the current page, then stopping (the checkpoint stays valid)\n',
+    );
     stop();
   };
   process.once('SIGINT', handler);

@@ -15,7 +15,8 @@ export async function sampleCommand(flags: {
   index: string;
 }): Promise<void> {
   const total = Number(flags.events);
-  if (!Number.isInteger(total) || total < 0) throw new UsageError(`--events ${flags.events}: a whole number, please`);
+  if (!Number.isInteger(total) || total < 0)
+    throw new UsageError(`--events ${flags.events}: a whole number, please`);
   const to = parseInstant('--to', flags.to) ?? floorHour(Date.now());
   const from = parseInstant('--from', flags.from) ?? to - Number(flags.days) * DAY_MS;
   if (!(from < to)) throw new UsageError('--from must be before --to');
@@ -26,7 +27,9 @@ export async function sampleCommand(flags: {
   let written = 0;
   for (const [hour, count] of distribute(total, from, to)) {
     if (count === 0) continue;
-    const lines = generateHour(hour, count, { seed: flags.seed, index: flags.index }).map((h) => JSON.stringify(h));
+    const lines = generateHour(hour, count, { seed: flags.seed, index: flags.index }).map((h) =>
+      JSON.stringify(h),
+    );
     if (!out.write(lines.join('\n') + '\n')) await once(out, 'drain');
     written += count;
   }

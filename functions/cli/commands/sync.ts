@@ -7,7 +7,10 @@ export async function syncCommand(flags: IngestFlags & { from?: string; to?: str
   const ctx = ingestContext(flags);
   const detach = onInterrupt(ctx.stop);
   try {
-    const summary = await runSync(ctx, { from: parseInstant('--from', flags.from), to: parseInstant('--to', flags.to) });
+    const summary = await runSync(ctx, {
+      from: parseInstant('--from', flags.from),
+      to: parseInstant('--to', flags.to),
+    });
     process.stdout.write(`${formatSummary(summary)}\n`);
   } finally {
     detach();

@@ -47,7 +47,9 @@ export function createEsClient(config: EsConfig): Client {
 
 /** The URL without any credentials in it, for messages. */
 export function describeEs(config: EsConfig): string {
-  const where = config.cloudId ? `Elastic Cloud ${config.cloudId.split(':')[0]}` : redactUserinfo(config.url ?? '');
+  const where = config.cloudId
+    ? `Elastic Cloud ${config.cloudId.split(':')[0]}`
+    : redactUserinfo(config.url ?? '');
   return `Elasticsearch ${where} index ${config.index}`;
 }
 

@@ -101,7 +101,10 @@ export class ElasticsearchSource implements HitSource {
         if (hits.length === 0) return;
         searchAfter = hits[hits.length - 1]?.sort;
         // Ask for the next page before handing this one over: fetching overlaps processing.
-        next = hits.length < this.pageSize ? Promise.resolve({ ...res, hits: { hits: [] } }) : fetchPage(searchAfter);
+        next =
+          hits.length < this.pageSize
+            ? Promise.resolve({ ...res, hits: { hits: [] } })
+            : fetchPage(searchAfter);
         next.catch(() => undefined);
         yield hits.map(toSourceHit);
       }
@@ -149,7 +152,9 @@ export class ElasticsearchSource implements HitSource {
       const counts = new Map<number, number>();
       for (let h = floorHour(range.from); h < range.to; h += HOUR_MS) {
         const slot = { from: Math.max(h, range.from), to: Math.min(h + HOUR_MS, range.to) };
-        const res = await this.retry(() => this.client.count({ index: this.config.index, query: this.query(slot) }));
+        const res = await this.retry(() =>
+          this.client.count({ index: this.config.index, query: this.query(slot) }),
+        );
         if (res.count > 0) counts.set(h, res.count);
       }
       return counts;
@@ -165,7 +170,8 @@ export class ElasticsearchSource implements HitSource {
         aggs: { hours: { date_histogram: { field: '@timestamp', fixed_interval: '1h', min_doc_count: 1 } } },
       }),
     );
-    const buckets = (res.aggregations?.hours as estypes.AggregationsDateHistogramAggregate | undefined)?.buckets;
+    const buckets = (res.aggregations?.hours as estypes.AggregationsDateHistogramAggregate | undefined)
+      ?.buckets;
     if (!Array.isArray(buckets)) throw new Error('date_histogram returned no buckets');
     return new Map(buckets.map((b) => [Number(b.key), b.doc_count]));
   }

@@ -44,7 +44,9 @@ export class FileSource implements HitSource {
     const spill = await this.prepare();
     // Records without a usable time are not in any slot: they go to quarantine on every run.
     if (spill.unslotted.length) yield spill.unslotted;
-    const hours = [...spill.hours.keys()].filter((h) => h + 3_600_000 > range.from && h < range.to).sort((a, b) => a - b);
+    const hours = [...spill.hours.keys()]
+      .filter((h) => h + 3_600_000 > range.from && h < range.to)
+      .sort((a, b) => a - b);
     for (const hour of hours) {
       let page: SourceHit[] = [];
       for await (const { line } of readLines(spill.hours.get(hour) as string)) {
@@ -126,7 +128,11 @@ async function spillByHour(file: string): Promise<Spill> {
       try {
         parsed = JSON.parse(line);
       } catch {
-        spill.unslotted.push({ hit: { _raw: line.slice(0, 2000) }, slotTs: null, rejected: `line ${n}: not JSON` });
+        spill.unslotted.push({
+          hit: { _raw: line.slice(0, 2000) },
+          slotTs: null,
+          rejected: `line ${n}: not JSON`,
+        });
         continue;
       }
       const hits = (parsed as { hits?: { hits?: unknown } })?.hits?.hits;
@@ -135,7 +141,11 @@ async function spillByHour(file: string): Promise<Spill> {
       } else if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
         await add(parsed as RawHit, n);
       } else {
-        spill.unslotted.push({ hit: { _raw: line.slice(0, 2000) }, slotTs: null, rejected: `line ${n}: not a hit object` });
+        spill.unslotted.push({
+          hit: { _raw: line.slice(0, 2000) },
+          slotTs: null,
+          rejected: `line ${n}: not a hit object`,
+        });
       }
     }
     await flush();

@@ -8,7 +8,9 @@ export class SampleSource implements HitSource {
   readonly description = 'generated sample feed';
   readonly ordered = true;
 
-  constructor(private readonly options: SampleFeedOptions & { perHour?: (hourStart: number) => number } = {}) {}
+  constructor(
+    private readonly options: SampleFeedOptions & { perHour?: (hourStart: number) => number } = {},
+  ) {}
 
   private count(hour: number): number {
     return this.options.perHour ? this.options.perHour(hour) : defaultHourlyCount(hour, this.options.seed);
@@ -19,7 +21,9 @@ export class SampleSource implements HitSource {
       const hits = generateHour(hour, this.count(hour), this.options);
       const page: SourceHit[] = [];
       for (const hit of hits) {
-        const ts = Date.parse(String((hit._source as Record<string, unknown>)['@timestamp']).replace('+0000', 'Z'));
+        const ts = Date.parse(
+          String((hit._source as Record<string, unknown>)['@timestamp']).replace('+0000', 'Z'),
+        );
         if (ts >= range.from && ts < range.to) page.push({ hit, slotTs: ts });
       }
       if (page.length) yield page;

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { listKeys, storedRows } from '../support/duckdb.js';
+import { tmpDir } from '../support/tmp.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'functions/cli/bin.js');
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('CLOSER_ES_')),
+    );
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...clean, ...env }, cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('closer-audit CLI', () => {
+  it('sample → sync --source file: → verify, end to end, with a summary', async () => {
+    const dir = await tmpDir('cli');
+    const feed = path.join(dir, 'feed.ndjson.gz');
+    const made = await cli([
+      'sample',
+      '--events',
+      '3000',
+      '--out',
+      feed,
+      '--from',
+      '2026-10-01',
+      '--to',
+      '2026-10-04',
+    ]);
+    expect(made.stderr).toBe('');
+    expect(made.stdout).toContain('wrote 3,000 events');
+
+    const out = path.join(dir, 'data');
+    const sync = await cli(['sync', '--source', `file:${feed}`, '--out', out, '--format', 'both']);
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toMatch(/events read\s+3,000/);
+    expect(sync.stdout).toMatch(/rows written\s+3,000/);
+    expect(sync.stdout).toMatch(/duplicates\s+0 dropped/);
+    expect(sync.stdout).toMatch(/quarantined\s+0/);
+    expect(sync.stdout).toMatch(/slots\s+\d+ written, \d+ sealed, 3 days compacted/);
+    expect(sync.stdout).toMatch(/time taken/);
+    expect((await storedRows(out)).length).toBe(3000);
+    expect(await listKeys(out, 'events')).toEqual([
+      'events/dt=2026-10-01/day.parquet',
+      'events/dt=2026-10-02/day.parquet',
+      'events/dt=2026-10-03/day.parquet',
+    ]);
+
+    const ok = await cli([
+      'verify',
+      '--source',
+      `file:${feed}`,
+      '--out',
+      out,
+      '--from',
+      '2026-10-01',
+      '--to',
+      '2026-10-04',
+    ]);
+    expect(ok.stdout).toContain('every hour matches');
+    expect(ok.code).toBe(0);
+
+    await fs.rm(path.join(out, 'events/dt=2026-10-02/day.parquet'));
+    const bad = await cli([
+      'verify',
+      '--source',
+      `file:${feed}`,
+      '--out',
+      out,
+      '--from',
+      '2026-10-01',
+      '--to',
+      '2026-10-04',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/\d+ hour\(s\) differ/);
+    expect(bad.stdout).toContain('2026-10-02T');
+  });
+
+  it('syncs the generated sample by default, with no Elasticsearch and no AWS', async () => {
+    const dir = await tmpDir('cli-default');
+    const run = await cli(['sync', '--out', dir]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('generated sample feed');
+    const rows = await storedRows(dir);
+    expect(rows.length).toBeGreaterThan(500);
+    expect((await listKeys(dir, 'state')).length).toBe(1);
+    // Run again: the open window is rewritten, sealed days are not re-read, nothing doubles.
+    const again = await cli(['sync', '--out', dir]);
+    expect(again.code).toBe(0);
+    const ids = (await storedRows(dir)).map((r) => r.event_id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('backfills with resumable state and reports usage errors clearly', async () => {
+    const dir = await tmpDir('cli-backfill');
+    const run = await cli([
+      'backfill',
+      '--source',
+      'sample',
+      '--out',
+      dir,
+      '--from',
+      '2026-09-01',
+      '--to',
+      '2026-09-03',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/2 days compacted/);
+    expect(await listKeys(dir, 'state')).toEqual(['state/backfill-sample-20260901T00-20260903T00.json']);
+
+    const wrong = await cli(['sync', '--format', 'xml', '--out', dir]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--format xml: use parquet, json or both');
+    const noEs = await cli(['sync', '--source', 'es', '--out', dir]);
+    expect(noEs.code).toBe(2);
+    expect(noEs.stderr).toContain('CLOSER_ES_URL');
+    const badDate = await cli(['backfill', '--from', 'last tuesday', '--to', '2026-09-03', '--out', dir]);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('--from last tuesday');
+  });
+});
