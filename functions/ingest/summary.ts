@@ -10,6 +10,8 @@ export interface SyncSummary {
   quarantined: number;
   slotsWritten: number;
   slotsSealed: number;
+  /** Sealed days written straight to their day object. */
+  daysWritten: number;
   daysCompacted: number;
   sealedThrough: string | null;
   stoppedEarly: boolean;
@@ -27,6 +29,7 @@ export function emptySummary(source: string, target: string): SyncSummary {
     quarantined: 0,
     slotsWritten: 0,
     slotsSealed: 0,
+    daysWritten: 0,
     daysCompacted: 0,
     sealedThrough: null,
     stoppedEarly: false,
@@ -45,7 +48,8 @@ export function formatSummary(s: SyncSummary): string {
     `rows written      ${n(s.rowsWritten)}`,
     `duplicates        ${n(s.duplicatesDropped)} dropped`,
     `quarantined       ${n(s.quarantined)}`,
-    `slots             ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed, ${n(s.daysCompacted)} days compacted`,
+    `hour slots        ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed`,
+    `days              ${n(s.daysWritten)} written whole, ${n(s.daysCompacted)} compacted`,
     `sealed through    ${s.sealedThrough ?? '-'}`,
     `time taken        ${formatDuration(s.tookMs)}${rate}`,
   ];

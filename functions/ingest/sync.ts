@@ -5,10 +5,19 @@ import type { ParquetOptions } from '../formats/parquet-writer.js';
 import type { HitSource, TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 import { compactDay } from './compaction.js';
-import { backfillStateKey, syncStateKey, unslottedQuarantineKey, type Format } from './layout.js';
+import {
+  backfillStateKey,
+  dayKey,
+  hourKey,
+  partitionPrefix,
+  quarantineKey,
+  syncStateKey,
+  unslottedQuarantineKey,
+  type Format,
+} from './layout.js';
+import { EventsWriter } from './events-writer.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';
-import { SlotWriter } from './slot-writer.js';
 import { StateStore, type SyncState } from './state.js';
 import { emptySummary, type SyncSummary } from './summary.js';
 
@@ -86,7 +95,8 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
           state.pendingCompaction.push(dt);
           await store.save(state);
         }
-        const result = await ingestChunk(ctx, chunk, unslotted, summary);
+        const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
+        const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
         const through = result.complete ? chunk.to : result.doneThrough;
         const sealed = Math.min(through, sealBoundary);
         summary.slotsSealed += Math.max(0, (sealed - chunk.from) / HOUR_MS);
@@ -140,7 +150,8 @@ export async function runBackfill(
   const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
   try {
     for (const chunk of days({ from: start, to: range.to })) {
-      const result = await ingestChunk(ctx, chunk, unslotted, summary);
+      const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
+      const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
       const through = result.complete ? chunk.to : result.doneThrough;
       summary.slotsSealed += Math.max(0, (Math.min(through, sealBoundary) - chunk.from) / HOUR_MS);
       if (result.complete && chunk.to <= sealBoundary && floorDay(chunk.from) + DAY_MS <= sealBoundary) {
@@ -190,12 +201,14 @@ function* days(range: TimeRange): Iterable<TimeRange> {
 }
 
 /**
- * Streams one chunk of the source into hour objects. Returns how far it got: everything before
- * `doneThrough` is committed when it stops early.
+ * Streams one chunk (at most a day) of the source into storage: one object per hour slot, or in
+ * day mode one object for the whole day. Quarantine objects are per hour slot either way.
+ * Returns how far it got: everything before `doneThrough` is committed when it stops early.
  */
 async function ingestChunk(
   ctx: IngestContext,
   range: TimeRange,
+  dayMode: boolean,
   unslotted: QuarantineWriter,
   summary: SyncSummary,
 ): Promise<{ complete: boolean; doneThrough: number }> {
@@ -203,20 +216,38 @@ async function ingestChunk(
   const ingestedAt = (ctx.now ?? Date.now)();
   const seen = new Set<string>();
   let lastTs = NaN;
-  let writer: SlotWriter | null = null;
-  const commit = async (w: SlotWriter) => {
-    await w.commit();
-    summary.rowsWritten += w.rows;
-    summary.quarantined += w.quarantined;
-    if (w.rows > 0) summary.slotsWritten++;
-    ctx.onSlot?.(w.slotStart, summary);
+  let slotRows = 0;
+  let slot: number | null = null;
+  let events: EventsWriter | null = null;
+  let quarantine: QuarantineWriter | null = null;
+  const newEvents = (keyOf: (f: Format) => string) =>
+    new EventsWriter(ctx.storage, ctx.formats, keyOf, ctx.parquet);
+  const commitEvents = async () => {
+    if (!events) return;
+    await events.commit();
+    summary.rowsWritten += events.rows;
+    events = null;
   };
+  const endSlot = async () => {
+    if (slot === null) return;
+    if (slotRows > 0) summary.slotsWritten++;
+    slotRows = 0;
+    await quarantine?.close();
+    summary.quarantined += quarantine?.count ?? 0;
+    quarantine = null;
+    if (!dayMode) await commitEvents();
+    ctx.onSlot?.(slot, summary);
+  };
+  const abort = async () => {
+    await events?.abort();
+    await quarantine?.abort();
+  };
+  if (dayMode) events = newEvents((f) => dayKey(f, partitionOf(range.from)));
   try {
     for await (const page of ctx.source.pages(range)) {
       if (ctx.shouldStop?.()) {
-        const doneThrough = writer ? writer.slotStart : range.from;
-        await writer?.abort();
-        writer = null;
+        const doneThrough = dayMode || slot === null ? range.from : slot;
+        await abort();
         log.info('stopping before the time limit', { doneThrough: iso(doneThrough) });
         return { complete: false, doneThrough };
       }
@@ -227,33 +258,27 @@ async function ingestChunk(
           summary.quarantined++;
           continue;
         }
-        const slot = floorHour(slotTs);
-        if (writer === null || slot !== writer.slotStart) {
-          if (writer !== null) {
-            if (slot < writer.slotStart) {
-              throw new Error(
-                `${ctx.source.description} delivered ${iso(slotTs)} after ${iso(writer.slotStart)}`,
-              );
-            }
-            await commit(writer);
+        const hitSlot = floorHour(slotTs);
+        if (hitSlot !== slot) {
+          if (slot !== null && hitSlot < slot) {
+            throw new Error(`${ctx.source.description} delivered ${iso(slotTs)} after ${iso(slot)}`);
           }
-          writer = new SlotWriter(slot, {
-            storage: ctx.storage,
-            formats: ctx.formats,
-            redactor: ctx.redactor,
-            parquet: ctx.parquet,
-          });
+          await endSlot();
+          slot = hitSlot;
+          quarantine = new QuarantineWriter(ctx.storage, quarantineKey(slot), ctx.redactor);
+          if (!dayMode) events = newEvents((f) => hourKey(f, hitSlot));
           seen.clear();
           lastTs = NaN;
         }
+        const q = quarantine as QuarantineWriter;
         const result = normaliseHit(hit, { redactor: ctx.redactor, ingestedAt });
         if (!result.ok) {
-          await writer.addQuarantine(hit, result.reason);
+          await q.add(hit, result.reason);
           continue;
         }
         const event = result.event;
-        if (floorHour(event.ts) !== slot) {
-          await writer.addQuarantine(
+        if (floorHour(event.ts) !== hitSlot) {
+          await q.add(
             hit,
             `@timestamp reads as ${iso(event.ts)} but Elasticsearch placed it at ${iso(slotTs)}`,
           );
@@ -270,14 +295,35 @@ async function ingestChunk(
           continue;
         }
         seen.add(event.event_id);
-        await writer.append(event);
+        await (events as EventsWriter).append(event);
+        slotRows++;
       }
     }
-    if (writer) await commit(writer);
-    writer = null;
+    await endSlot();
+    if (dayMode && events && (events as EventsWriter).rows > 0) summary.daysWritten++;
+    await commitEvents();
     return { complete: true, doneThrough: range.to };
   } catch (err) {
-    await writer?.abort();
+    await abort();
     throw err;
   }
+}
+
+/**
+ * A whole, sealed day that has nothing stored yet is written straight to its day object,
+ * skipping hour objects and their compaction. A day with stored objects is always rewritten by
+ * hour and merged, so hours the source no longer has (expired indices) keep their rows.
+ */
+async function canWriteDayDirectly(
+  ctx: IngestContext,
+  chunk: TimeRange,
+  sealBoundary: number,
+): Promise<boolean> {
+  const day = floorDay(chunk.from);
+  if (chunk.from !== day || chunk.to !== day + DAY_MS || chunk.to > sealBoundary) return false;
+  const dt = partitionOf(day);
+  for (const format of ctx.formats) {
+    for await (const _ of ctx.storage.list(partitionPrefix(format, dt))) return false;
+  }
+  return true;
 }

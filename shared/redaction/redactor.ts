@@ -25,7 +25,9 @@ const HAS_KEY_PARTS = /[.[\]]/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const URL_LIKE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|\/)\S*$/;
 const FORM_LIKE = /^[\w.%\-[\]+]+=\S*$/;
-const WHITESPACE_OR_CONTROL = /[\s\x00-\x1f\x7f]/; // eslint-disable-line no-control-regex
+// Characters a well-formed URL never holds unencoded: such a "URL" (a JSON body, a log line) gets the
+// text passes instead of the URL parser, which would not look for "key": "value" pairs.
+const NOT_URL = /[\s\x00-\x1f\x7f"{}<>\\^`|]/; // eslint-disable-line no-control-regex
 const NAMED_GROUP = /(?<!\\)((?:\\\\)*)\(\?<(?![=!])[A-Za-z_$][\w$]*>/g;
 const SECRET_GROUP = /\(\?<secret>/;
 const BACKREFERENCE = /\\(?:[1-9]|k<)/;
@@ -249,11 +251,12 @@ export class Redactor {
   /**
    * Redacts a URL: userinfo, secret query and fragment parameters, the path segment after a secret
    * segment, then secret-looking values. Untouched parts stay byte-identical (nothing is re-encoded).
-   * Relative or malformed URLs never throw; whitespace means it is not a URL, and text() rules apply.
+   * Relative or malformed URLs never throw; with whitespace, quotes or braces it is not a URL, and the text
+   * passes apply.
    */
   url(url: string): string {
     if (typeof url !== 'string' || url.length === 0) return url;
-    if (WHITESPACE_OR_CONTROL.test(url)) return this.plain(url, false);
+    if (NOT_URL.test(url)) return this.plain(url, false);
     try {
       return this.urlUnchecked(url);
     } catch {
@@ -293,6 +296,7 @@ export class Redactor {
   /** Copy-on-write unless `copy`: returns the same reference when nothing under it changed. */
   private walk(v: unknown, depth: number, copy: boolean): unknown {
     if (typeof v === 'string') return this.text(v);
+    if (typeof v === 'number') return this.number(v);
     if (v === null || typeof v !== 'object') return v;
     if (depth >= MAX_DEPTH) return REDACTED;
     if (Array.isArray(v)) {
@@ -308,8 +312,9 @@ export class Redactor {
       }
       return out ?? v;
     }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) return v; // Date and the like: not JSON data
+    // Dates and binary views hold no keys to redact. Any other object (a class instance, an object from
+    // another realm) is treated as JSON would see it: its own enumerable keys, never passed through as-is.
+    if (v instanceof Date || ArrayBuffer.isView(v)) return v;
     const src = v as Record<string, unknown>;
     const keys = Object.keys(src);
     let out: Record<string, unknown> | undefined = copy ? {} : undefined;
@@ -331,13 +336,20 @@ export class Redactor {
     return out ?? v;
   }
 
+  /** A card number sent as a JSON number never goes through text(); only 13+ digit integers can match. */
+  private number(n: number): number | string {
+    if (n < 1e12 || !Number.isSafeInteger(n)) return n;
+    const s = String(n);
+    return this.values(s) === s ? n : REDACTED;
+  }
+
   /** Non-JSON text: keyed passes, secret path segments, then secret values. */
   private plain(s: string, routeUrls: boolean): string {
     const colon = s.indexOf(':') !== -1;
     const eq = s.indexOf('=') !== -1;
     const slash = s.indexOf('/') !== -1;
     if (!colon && !eq && !slash) return this.values(s); // fast path: prose, ids, words
-    if (routeUrls && (colon || slash) && URL_LIKE.test(s)) return this.url(s);
+    if (routeUrls && (colon || slash) && URL_LIKE.test(s) && !NOT_URL.test(s)) return this.url(s);
     if (eq && this.nesting < MAX_NESTING && FORM_LIKE.test(s)) {
       const out = this.query(s);
       return this.values(slash ? this.replaceGroup(out, this.pathTextRe) : out);
@@ -347,7 +359,8 @@ export class Redactor {
 
   /** The passes that never recurse: keyed, secret path segments, secret values. */
   private flat(s: string, keyed: boolean, slash: boolean): string {
-    let out = keyed ? this.keyed(s) : s;
+    let out = s.includes('form-data') ? this.multipart(s) : s;
+    if (keyed) out = this.keyed(out);
     if (slash) out = this.replaceGroup(out, this.pathTextRe);
     return this.values(out);
   }
@@ -371,7 +384,7 @@ export class Redactor {
         if (s.startsWith(quote, i + level) && (level === 0 || isOnlyBackslashes(s, i, level))) {
           const contentStart = i + level + 1;
           const close = findClosingQuote(s, contentStart, level, quote);
-          if (close === contentStart) continue; // ""
+          if (close === contentStart || contentStart >= s.length) continue; // "" or cut after the quote
           out += s.slice(last, contentStart) + REDACTED;
           last = close === -1 ? s.length : close;
         } else if (c === L_BRACE || c === L_BRACKET) {
@@ -405,6 +418,40 @@ export class Redactor {
         last = end;
       }
       re.lastIndex = Math.max(last, i);
+    }
+    return last === 0 ? s : out + s.slice(last);
+  }
+
+  /**
+   * multipart/form-data: the value of a part named like a secret sits after the part's headers and a blank
+   * line, up to the next boundary line (or the end of text if cut off). Linear: every scan starts past the
+   * previous one, and a part cut off before its value ends the pass.
+   */
+  private multipart(s: string): string {
+    let out = '';
+    let last = 0;
+    let from = 0;
+    for (;;) {
+      const at = s.indexOf('name=', from);
+      if (at === -1) break;
+      from = at + 5;
+      const quote = s[from];
+      if (quote !== '"' && quote !== "'") continue;
+      const nameEnd = s.indexOf(quote, from + 1);
+      if (nameEnd === -1) break;
+      if (nameEnd - from > 257 || !this.isSecretKey(s.slice(from + 1, nameEnd))) continue;
+      const lf = s.indexOf('\n\n', nameEnd);
+      const crlf = s.indexOf('\n\r\n', nameEnd);
+      const blank = lf === -1 ? (crlf === -1 ? -1 : crlf + 3) : crlf === -1 || lf < crlf ? lf + 2 : crlf + 3;
+      if (blank === -1) break;
+      let end = s.indexOf('\n--', blank);
+      if (end === -1) end = s.length;
+      else if (s.charCodeAt(end - 1) === CR) end--;
+      if (end > blank) {
+        out += s.slice(last, blank) + REDACTED;
+        last = end;
+      }
+      from = Math.max(end, blank);
     }
     return last === 0 ? s : out + s.slice(last);
   }

@@ -52,7 +52,8 @@ describe('closer-audit CLI', () => {
     expect(sync.stdout).toMatch(/rows written\s+3,000/);
     expect(sync.stdout).toMatch(/duplicates\s+0 dropped/);
     expect(sync.stdout).toMatch(/quarantined\s+0/);
-    expect(sync.stdout).toMatch(/slots\s+\d+ written, \d+ sealed, 3 days compacted/);
+    expect(sync.stdout).toMatch(/hour slots\s+72 written, 72 sealed/);
+    expect(sync.stdout).toMatch(/days\s+3 written whole, 0 compacted/);
     expect(sync.stdout).toMatch(/time taken/);
     expect((await storedRows(out)).length).toBe(3000);
     expect(await listKeys(out, 'events')).toEqual([
@@ -121,7 +122,7 @@ describe('closer-audit CLI', () => {
       '2026-09-03',
     ]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/2 days compacted/);
+    expect(run.stdout).toMatch(/days\s+2 written whole/);
     expect(await listKeys(dir, 'state')).toEqual(['state/backfill-sample-20260901T00-20260903T00.json']);
 
     const wrong = await cli(['sync', '--format', 'xml', '--out', dir]);

@@ -1,0 +1,39 @@
+import type { StoredEvent } from '../../shared/event/columns.js';
+import type { EventWriter } from '../formats/event-writer.js';
+import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
+import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
+import type { Storage } from '../storage/storage.js';
+import type { Format } from './layout.js';
+
+/** One unit of stored events (an hour or a day) in every format asked for, opened on the first row. */
+export class EventsWriter {
+  private writers: EventWriter[] | null = null;
+  rows = 0;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly formats: Format[],
+    private readonly keyOf: (format: Format) => string,
+    private readonly parquet: ParquetOptions = {},
+  ) {}
+
+  async append(event: StoredEvent): Promise<void> {
+    this.writers ??= await Promise.all(this.formats.map((f) => this.open(f)));
+    for (const w of this.writers) await w.append(event);
+    this.rows++;
+  }
+
+  private async open(format: Format): Promise<EventWriter> {
+    const sink = await this.storage.openWrite(this.keyOf(format));
+    return format === 'parquet' ? ParquetEventWriter.open(sink, this.parquet) : new NdjsonGzEventWriter(sink);
+  }
+
+  /** Commits every object. A unit with no rows writes nothing and leaves stored rows as they were. */
+  async commit(): Promise<void> {
+    for (const w of this.writers ?? []) await w.close();
+  }
+
+  async abort(): Promise<void> {
+    for (const w of this.writers ?? []) await w.abort();
+  }
+}
