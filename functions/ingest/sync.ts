@@ -1,4 +1,5 @@
 import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import type { StoredEvent } from '../../shared/event/columns.js';
 import { normaliseHit } from '../../shared/normalise/normalise.js';
 import type { Redactor } from '../../shared/redaction/index.js';
 import type { ParquetOptions } from '../formats/parquet-writer.js';
@@ -214,8 +215,12 @@ async function ingestChunk(
 ): Promise<{ complete: boolean; doneThrough: number }> {
   const log = ctx.log ?? silentLogger;
   const ingestedAt = (ctx.now ?? Date.now)();
+  // Unsorted sources: every id of the slot is remembered. Sorted sources deliver copies of one
+  // document side by side (same @timestamp), so only the group at the current instant is held;
+  // the copy kept is the one from the first index by name, whatever order the reader saw.
   const seen = new Set<string>();
-  let lastTs = NaN;
+  let group: StoredEvent[] = [];
+  let groupTs = NaN;
   let slotRows = 0;
   let slot: number | null = null;
   let events: EventsWriter | null = null;
@@ -228,8 +233,24 @@ async function ingestChunk(
     summary.rowsWritten += events.rows;
     events = null;
   };
+  const append = async (event: StoredEvent) => {
+    await (events as EventsWriter).append(event);
+    slotRows++;
+  };
+  const flushGroup = async () => {
+    if (group.length === 0) return;
+    const kept = new Map<string, StoredEvent>();
+    for (const e of group) {
+      const other = kept.get(e.event_id);
+      if (other) summary.duplicatesDropped++;
+      if (!other || e.es_index < other.es_index) kept.set(e.event_id, e);
+    }
+    group = [];
+    for (const id of [...kept.keys()].sort()) await append(kept.get(id) as StoredEvent);
+  };
   const endSlot = async () => {
     if (slot === null) return;
+    await flushGroup();
     if (slotRows > 0) summary.slotsWritten++;
     slotRows = 0;
     await quarantine?.close();
@@ -268,7 +289,7 @@ async function ingestChunk(
           quarantine = new QuarantineWriter(ctx.storage, quarantineKey(slot), ctx.redactor);
           if (!dayMode) events = newEvents((f) => hourKey(f, hitSlot));
           seen.clear();
-          lastTs = NaN;
+          groupTs = NaN;
         }
         const q = quarantine as QuarantineWriter;
         const result = normaliseHit(hit, { redactor: ctx.redactor, ingestedAt });
@@ -284,19 +305,18 @@ async function ingestChunk(
           );
           continue;
         }
-        // Sorted sources deliver copies of one document side by side (same @timestamp): only the
-        // ids at the current instant need remembering. Unsorted sources need the whole slot's.
-        if (ctx.source.ordered && slotTs !== lastTs) {
-          seen.clear();
-          lastTs = slotTs;
+        if (ctx.source.ordered) {
+          if (slotTs !== groupTs) await flushGroup();
+          groupTs = slotTs;
+          group.push(event);
+          continue;
         }
         if (seen.has(event.event_id)) {
           summary.duplicatesDropped++;
           continue;
         }
         seen.add(event.event_id);
-        await (events as EventsWriter).append(event);
-        slotRows++;
+        await append(event);
       }
     }
     await endSlot();

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@elastic/elasticsearch';
 import { runSync } from '../../functions/ingest/sync.js';
@@ -11,6 +10,7 @@ import type { RawHit } from '../../shared/normalise/normalise.js';
 import { duckdb, eventsGlob, listKeys, storedRows } from '../support/duckdb.js';
 import { createCloserLikeIndex, esUrl, loadHits, testClient, uniqueIndex } from '../support/es.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
+import { startProxy } from '../support/proxy.js';
 import { tmpDir } from '../support/tmp.js';
 
 const FROM = Date.UTC(2026, 10, 20);
@@ -217,40 +217,24 @@ describe('scheduled runs: lookback, late events, crash safety', () => {
 
 describe('transient Elasticsearch failures', () => {
   it('retries 429s with backoff and still reads every document once', async () => {
-    // A real node will not answer 429 on demand: this proxy in front of it refuses every third
-    // search with 429, everything else reaches the real node unchanged.
+    // A real node will not answer 429 on demand: the proxy refuses every third search with 429,
+    // everything else reaches the real node unchanged.
     let searches = 0;
     let refused = 0;
-    const target = new URL(esUrl());
-    const proxy = http.createServer((req, res) => {
-      if (req.url?.includes('_search') && ++searches % 3 === 0) {
-        refused++;
-        res.writeHead(429, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
-        res.end(
-          JSON.stringify({
-            error: { type: 'es_rejected_execution_exception', reason: 'queue full' },
-            status: 429,
-          }),
-        );
-        return;
-      }
-      const upstream = http.request(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      req.pipe(upstream);
+    const proxy = await startProxy(esUrl(), (req) => {
+      if (!req.url?.includes('_search') || ++searches % 3 !== 0) return null;
+      refused++;
+      return {
+        status: 429,
+        body: { error: { type: 'es_rejected_execution_exception', reason: 'queue full' } },
+      };
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const port = (proxy.address() as { port: number }).port;
     try {
       const out = await tmpDir('es-429');
       const retries: string[] = [];
       const src = source(
         { retry: { baseDelayMs: 5, onRetry: ({ reason }) => retries.push(reason) } },
-        `http://127.0.0.1:${port}`,
+        proxy.url,
         `${base}-main`,
       );
       const summary = await runSync(ingestContext(out, src, { now: () => NOW }), { from: FROM, to: NOW });
@@ -259,7 +243,55 @@ describe('transient Elasticsearch failures', () => {
       expect(summary.rowsWritten + summary.quarantined).toBe(TOTAL);
       expect(new Set((await storedRows(out)).map((r) => r.event_id)).size).toBe(summary.rowsWritten);
     } finally {
-      proxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('falls back to scroll by itself where point-in-time is refused', async () => {
+    // Simulates a cluster (or a role) without point-in-time: the proxy answers 405 to _pit.
+    const proxy = await startProxy(esUrl(), (req) =>
+      req.url?.includes('/_pit') ? { status: 405, body: { error: 'Incorrect HTTP method for uri' } } : null,
+    );
+    try {
+      const out = await tmpDir('es-nopit');
+      const notices: string[] = [];
+      const src = source({ onNotice: (m) => notices.push(m) }, proxy.url, `${base}-main`);
+      const summary = await runSync(ingestContext(out, src, { now: () => NOW }), { from: FROM, to: NOW });
+      expect(notices[0]).toMatch(/point-in-time unavailable \(HTTP 405\); reading with scroll/);
+      expect(proxy.seen.some((r) => r.url.includes('scroll'))).toBe(true);
+      expect(summary.rowsWritten + summary.quarantined).toBe(TOTAL);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('sends the API key, or basic credentials, and never prints them', async () => {
+    const proxy = await startProxy(esUrl());
+    try {
+      const range = { from: FROM, to: FROM + HOUR };
+      const withKey = new ElasticsearchSource({
+        url: proxy.url,
+        index: `${base}-main`,
+        apiKey: 'a2V5aWQ6c2VjcmV0LWtleQ==',
+      });
+      await withKey.countPerHour(range);
+      const withBasic = new ElasticsearchSource({
+        url: proxy.url,
+        index: `${base}-main`,
+        username: 'reader',
+        password: 'p4ss-w0rd',
+      });
+      await withBasic.countPerHour(range);
+      expect(proxy.seen[0]?.authorization).toBe('ApiKey a2V5aWQ6c2VjcmV0LWtleQ==');
+      expect(proxy.seen.at(-1)?.authorization).toBe(
+        `Basic ${Buffer.from('reader:p4ss-w0rd').toString('base64')}`,
+      );
+      expect(withKey.description + withBasic.description).not.toMatch(/a2V5aWQ|p4ss/);
+      const inUrl = new ElasticsearchSource({ url: 'http://reader:p4ss-w0rd@127.0.0.1:9', index: 'closer' });
+      expect(inUrl.description).toBe('Elasticsearch http://127.0.0.1:9 index closer');
+      await Promise.all([withKey.close(), withBasic.close(), inUrl.close()]);
+    } finally {
+      await proxy.close();
     }
   });
 });
