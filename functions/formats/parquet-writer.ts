@@ -11,7 +11,7 @@ export interface ParquetOptions {
   codec?: 'ZSTD' | 'SNAPPY';
 }
 
-export const DEFAULT_ROW_GROUP_SIZE = 25_000;
+export const DEFAULT_ROW_GROUP_SIZE = 10_000;
 const SCHEMA = parquetSchema();
 
 /**
@@ -58,6 +58,9 @@ export class ParquetEventWriter implements EventWriter {
       name: c.name,
       data: this.columns.get(c.name) as never,
       nullable: !c.required,
+      // Min/max statistics pay off only where readers filter; elsewhere (bodies, URLs) they cost time and bytes.
+      statistics: 'filterable' in c && c.filterable === true,
+      ...('unique' in c && c.unique ? { encoding: 'PLAIN' as const } : {}),
     }));
     await this.parquet.write({ columnData, rowGroupSize: this.buffered });
     await this.out.drain();

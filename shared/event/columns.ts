@@ -12,39 +12,88 @@ export interface ColumnSpec {
   /** Never null in storage. */
   readonly required: boolean;
   readonly description: string;
+  /** Filtered on often: Parquet keeps min/max statistics for it, so readers can skip row groups. */
+  readonly filterable?: boolean;
+  /** Unique per row (no dictionary helps it). */
+  readonly unique?: boolean;
 }
 
 export const EVENT_COLUMNS = [
-  { name: 'ts', type: 'timestamp', required: true, description: 'When the request was executed (UTC, ms)' },
-  { name: 'event_id', type: 'string', required: true, description: 'Elasticsearch document _id' },
-  { name: 'es_index', type: 'string', required: true, description: 'Elasticsearch index the hit came from' },
-  { name: 'action', type: 'string', required: false, description: 'event.action' },
+  {
+    name: 'ts',
+    type: 'timestamp',
+    required: true,
+    description: 'When the request was executed (UTC, ms)',
+    filterable: true,
+  },
+  {
+    name: 'event_id',
+    type: 'string',
+    required: true,
+    description: 'Elasticsearch document _id',
+    unique: true,
+  },
+  {
+    name: 'es_index',
+    type: 'string',
+    required: true,
+    description: 'Elasticsearch index the hit came from',
+    filterable: true,
+  },
+  { name: 'action', type: 'string', required: false, description: 'event.action', filterable: true },
   {
     name: 'known_action',
     type: 'boolean',
     required: true,
     description: "Whether the action is in Closer's documented catalog",
+    filterable: true,
   },
   {
     name: 'area',
     type: 'string',
     required: false,
     description: 'Area the action touches (from the catalog)',
+    filterable: true,
   },
   {
     name: 'outcome',
     type: 'string',
     required: false,
     description: 'event.outcome: success, failure, unknown',
+    filterable: true,
   },
   { name: 'categories', type: 'string_list', required: true, description: 'event.category' },
   { name: 'types', type: 'string_list', required: true, description: 'event.type' },
   { name: 'kinds', type: 'string_list', required: true, description: 'event.kind' },
-  { name: 'user_id', type: 'string', required: false, description: "user.id: the user's ID in Closer" },
+  {
+    name: 'user_id',
+    type: 'string',
+    required: false,
+    description: "user.id: the user's ID in Closer",
+    filterable: true,
+  },
   { name: 'user_roles', type: 'string_list', required: true, description: 'user.roles' },
-  { name: 'source_ip', type: 'string', required: false, description: 'source.ip, bare canonical address' },
-  { name: 'http_method', type: 'string', required: false, description: 'http.request.method, upper case' },
-  { name: 'http_status', type: 'int', required: false, description: 'http.response.status_code' },
+  {
+    name: 'source_ip',
+    type: 'string',
+    required: false,
+    description: 'source.ip, bare canonical address',
+    filterable: true,
+  },
+  {
+    name: 'http_method',
+    type: 'string',
+    required: false,
+    description: 'http.request.method, upper case',
+    filterable: true,
+  },
+  {
+    name: 'http_status',
+    type: 'int',
+    required: false,
+    description: 'http.response.status_code',
+    filterable: true,
+  },
   { name: 'url', type: 'string', required: false, description: 'url.full, secrets in the query redacted' },
   { name: 'url_path', type: 'string', required: false, description: 'Path of url.full' },
   {
@@ -52,6 +101,7 @@ export const EVENT_COLUMNS = [
     type: 'string',
     required: false,
     description: 'Kind of resource the path names (agent, topic, ...)',
+    filterable: true,
   },
   { name: 'resource_id', type: 'string', required: false, description: 'ID of that resource' },
   { name: 'request_body', type: 'string', required: false, description: 'http.request.body, redacted text' },
@@ -68,7 +118,13 @@ export const EVENT_COLUMNS = [
     required: false,
     description: 'JSON object of the fields not mapped above (redacted)',
   },
-  { name: 'ingested_at', type: 'timestamp', required: true, description: 'When closer-audit wrote the row' },
+  {
+    name: 'ingested_at',
+    type: 'timestamp',
+    required: true,
+    description: 'When closer-audit wrote the row',
+    filterable: true,
+  },
 ] as const satisfies readonly ColumnSpec[];
 
 /** Hive partition key: the UTC day of `ts`, as YYYY-MM-DD. Not stored inside the files. */
