@@ -23,9 +23,6 @@ export interface NormaliseContext {
   ingestedAt: number;
 }
 
-// Closer nests its fields under `message`; the same fields at the top of `_source` are read too.
-const PREFIXES = ['message.', ''];
-
 // Paths whose value is kept whole, even when it is an object.
 const BODY_LEAVES = ['http.request.body.content', 'http.response.body.content'];
 
@@ -152,29 +149,24 @@ class FieldReader {
 
   /** An ECS field under `message.` or at the top; both present and different is a conflict. */
   field(path: string): unknown {
-    let found: unknown = undefined;
-    let foundAt: string | null = null;
-    for (const prefix of PREFIXES) {
-      const key = prefix + path;
-      if (!this.flat.has(key)) continue;
-      const value = this.flat.get(key);
-      this.taken.add(key);
-      if (foundAt !== null && JSON.stringify(value) !== JSON.stringify(found)) {
-        throw new Rejection(`field ${path} is given twice with different values (${foundAt} and ${key})`);
-      }
-      if (foundAt === null) {
-        found = value;
-        foundAt = key;
-      }
+    const nested = `message.${path}`;
+    const inMessage = this.flat.has(nested);
+    const atTop = this.flat.has(path);
+    if (!inMessage && !atTop) return undefined;
+    const a = inMessage ? this.flat.get(nested) : undefined;
+    const b = atTop ? this.flat.get(path) : undefined;
+    if (inMessage) this.taken.add(nested);
+    if (atTop) this.taken.add(path);
+    if (inMessage && atTop && a !== b && JSON.stringify(a) !== JSON.stringify(b)) {
+      throw new Rejection(`field ${path} is given twice with different values (${nested} and ${path})`);
     }
-    return found;
+    return inMessage ? a : b;
   }
 
-  /** Paths under `prefix.` not read yet, rebuilt as an object (a body logged as an object). */
+  /** Paths under `path.` not read yet, rebuilt as an object (a body logged as an object). */
   takeObjectUnder(path: string): Record<string, unknown> | null {
     let out: Record<string, unknown> | null = null;
-    for (const prefix of PREFIXES) {
-      const start = `${prefix}${path}.`;
+    for (const start of [`message.${path}.`, `${path}.`]) {
       for (const [key, value] of this.flat) {
         if (!key.startsWith(start) || this.taken.has(key)) continue;
         this.taken.add(key);
@@ -183,6 +175,11 @@ class FieldReader {
       }
     }
     return out;
+  }
+
+  hasKeyContaining(fragment: string): boolean {
+    for (const key of this.flat.keys()) if (key.includes(fragment)) return true;
+    return false;
   }
 
   keep(path: string, value: unknown): void {
@@ -214,7 +211,7 @@ class FieldReader {
 function body(fields: FieldReader, path: string, redactor: Redactor): string | null {
   let value = fields.field(`${path}.content`);
   if (value === undefined) value = fields.field(path);
-  if (value === undefined) value = fields.takeObjectUnder(path) ?? undefined;
+  if (value === undefined && fields.hasKeyContaining(`${path}.`)) value = fields.takeObjectUnder(path) ?? undefined;
   if (value == null) return null;
   if (typeof value === 'string') return redactor.text(value);
   return JSON.stringify(redactor.value(value));
