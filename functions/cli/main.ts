@@ -16,7 +16,7 @@ export function buildProgram(): Command {
         '--source <source>',
         'es | file:PATH | sample (default: es when CLOSER_ES_URL is set, else sample)',
       )
-      .option('--out <dir>', 'target folder (env CLOSER_OUT)', undefined)
+      .option('--out <dir>', 'target: a folder or s3://bucket/prefix (env CLOSER_OUT)')
       .addOption(new Option('--format <format>', 'parquet | json | both').env('CLOSER_FORMAT'))
       .addOption(
         new Option('--lookback <duration>', 'slots younger than this are re-read').env('CLOSER_LOOKBACK'),

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
   DEFAULT_REDACTION_RULES,
   mergeRedactionRules,
@@ -13,7 +12,7 @@ import { ElasticsearchSource } from '../sources/elasticsearch/es-source.js';
 import { FileSource } from '../sources/file/file-source.js';
 import { SampleSource } from '../sources/sample/sample-source.js';
 import type { HitSource } from '../sources/source.js';
-import { LocalFolderStorage } from '../storage/local-folder.js';
+import { openStorage as openTarget } from '../storage/open-storage.js';
 import type { Storage } from '../storage/storage.js';
 
 export const DEFAULT_OUT = './closer-audit-data';
@@ -47,11 +46,7 @@ export function openSource(
 }
 
 export function openStorage(out: string | undefined, env: NodeJS.ProcessEnv): Storage {
-  const target = out ?? env.CLOSER_OUT ?? DEFAULT_OUT;
-  if (/^s3:\/\//.test(target)) {
-    throw new UsageError('S3 targets are not in this version yet; write to a local folder (--out DIR)');
-  }
-  return new LocalFolderStorage(path.resolve(target));
+  return openTarget(out ?? env.CLOSER_OUT ?? DEFAULT_OUT, env);
 }
 
 export function parseFormats(value: string | undefined): Format[] {

@@ -8,6 +8,8 @@ export interface SyncState {
   version: 1;
   /** Every hour slot before this instant is sealed: final, never fetched again. ISO-8601. */
   sealedThrough?: string;
+  /** Everything before this instant has been read from the source at least once. ISO-8601. */
+  syncedThrough?: string;
   /** Backfills: every slot before this instant is done. ISO-8601. */
   doneThrough?: string;
   /** Days whose hour objects must still be compacted into one day object (YYYY-MM-DD). */

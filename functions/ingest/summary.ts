@@ -14,6 +14,8 @@ export interface SyncSummary {
   daysWritten: number;
   daysCompacted: number;
   sealedThrough: string | null;
+  /** Everything before this instant was read from the source (freshness). */
+  syncedThrough: string | null;
   stoppedEarly: boolean;
   tookMs: number;
 }
@@ -32,6 +34,7 @@ export function emptySummary(source: string, target: string): SyncSummary {
     daysWritten: 0,
     daysCompacted: 0,
     sealedThrough: null,
+    syncedThrough: null,
     stoppedEarly: false,
     tookMs: 0,
   };

@@ -99,6 +99,7 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
         const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
         const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
         const through = result.complete ? chunk.to : result.doneThrough;
+        if (!explicit) state.syncedThrough = iso(Math.min(through, now));
         const sealed = Math.min(through, sealBoundary);
         summary.slotsSealed += Math.max(0, (sealed - chunk.from) / HOUR_MS);
         if (!explicit && sealed > Date.parse(state.sealedThrough ?? iso(0))) {
@@ -122,6 +123,7 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
     }
   }
   summary.slotsSealed = Math.round(summary.slotsSealed);
+  summary.syncedThrough = explicit ? null : (state.syncedThrough ?? null);
   summary.tookMs = Date.now() - started;
   state.lastRun = { ...summary };
   await store.save(state);
@@ -172,6 +174,7 @@ export async function runBackfill(
   }
   summary.slotsSealed = Math.round(summary.slotsSealed);
   summary.sealedThrough = state.doneThrough ?? null;
+  summary.syncedThrough = state.doneThrough ?? null;
   summary.tookMs = Date.now() - started;
   state.lastRun = { ...summary };
   await store.save(state);

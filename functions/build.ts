@@ -1,0 +1,60 @@
+/**
+ * Bundles each Lambda handler with esbuild into dist/functions/<name>/ (one ES module plus the
+ * zstd WebAssembly it loads from beside itself). serverless.yml zips each folder on its own.
+ */
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist/functions');
+
+export const FUNCTIONS: Record<string, string> = {
+  ingest: 'functions/lambda/ingest/handler.ts',
+};
+
+// Bundled dependencies written as CommonJS expect require and __dirname; an ES module has neither.
+const banner = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);',
+].join('\n');
+
+export async function bundleFunctions(): Promise<Record<string, number>> {
+  await rm(out, { recursive: true, force: true });
+  const sizes: Record<string, number> = {};
+  for (const [name, entry] of Object.entries(FUNCTIONS)) {
+    const dir = path.join(out, name);
+    await mkdir(dir, { recursive: true });
+    await build({
+      entryPoints: [path.join(root, entry)],
+      outfile: path.join(dir, 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      minify: true,
+      sourcemap: false,
+      legalComments: 'none',
+      banner: { js: banner },
+      logLevel: 'warning',
+    });
+    await copyFile(
+      path.join(root, 'node_modules/@bokuweb/zstd-wasm/dist/common/zstd.wasm'),
+      path.join(dir, 'zstd.wasm'),
+    );
+    sizes[name] = (await stat(path.join(dir, 'index.mjs'))).size;
+  }
+  return sizes;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const sizes = await bundleFunctions();
+  for (const [name, size] of Object.entries(sizes)) {
+    process.stdout.write(`${name}: dist/functions/${name}/index.mjs ${(size / 1024).toFixed(0)} KiB\n`);
+  }
+}

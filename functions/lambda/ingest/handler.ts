@@ -1,0 +1,61 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { ElasticsearchSource } from '../../sources/elasticsearch/es-source.js';
+import { openStorage } from '../../storage/open-storage.js';
+import { esConfigForLambda } from './credentials.js';
+import { readIngestEvent } from './events.js';
+import { runIngest } from './run.js';
+
+const logger = new Logger({ serviceName: 'closer-audit-ingest' });
+const metrics = new Metrics({ namespace: 'CloserAudit', serviceName: 'ingest' });
+
+/**
+ * EventBridge schedule → one sync run; `{from, to}` → a resumable backfill. A run that loses the
+ * race for the checkpoint returns quietly (the other run does the work); any other failure
+ * throws, so Lambda retries it and then sends it to the on-failure destination.
+ */
+export async function handler(event: unknown, context: Context): Promise<Record<string, unknown>> {
+  logger.addContext(context);
+  const request = readIngestEvent(event);
+  const target = process.env.CLOSER_OUT;
+  if (!target) throw new Error('CLOSER_OUT (s3://bucket/prefix) is not set');
+  const source = new ElasticsearchSource(await esConfigForLambda(process.env), {
+    onNotice: (message) => logger.warn(message),
+    retry: { onRetry: (r) => logger.warn('Elasticsearch retry', { ...r }) },
+  });
+  try {
+    const outcome = await runIngest(request, {
+      storage: openStorage(target),
+      source,
+      log: {
+        info: (message, data) => logger.info(message, { ...data }),
+        warn: (message, data) => logger.warn(message, { ...data }),
+      },
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      env: process.env,
+    });
+    if (outcome.status === 'lost-race') {
+      logger.warn('another run holds the checkpoint; this run stops without advancing it', {
+        reason: outcome.message,
+      });
+      metrics.addMetric('LostRace', MetricUnit.Count, 1);
+      return { status: outcome.status };
+    }
+    const s = outcome.summary;
+    metrics.addMetric('EventsRead', MetricUnit.Count, s.eventsRead);
+    metrics.addMetric('RowsWritten', MetricUnit.Count, s.rowsWritten);
+    metrics.addMetric('DuplicatesDropped', MetricUnit.Count, s.duplicatesDropped);
+    metrics.addMetric('Quarantined', MetricUnit.Count, s.quarantined);
+    metrics.addMetric('SlotsSealed', MetricUnit.Count, s.slotsSealed);
+    metrics.addMetric('StoppedEarly', MetricUnit.Count, s.stoppedEarly ? 1 : 0);
+    if (outcome.freshnessLagSeconds !== null) {
+      metrics.addMetric('FreshnessLagSeconds', MetricUnit.Seconds, outcome.freshnessLagSeconds);
+    }
+    logger.info('sync finished', { ...s });
+    return { status: outcome.status, ...s };
+  } finally {
+    metrics.publishStoredMetrics();
+    await source.close();
+  }
+}

@@ -1,0 +1,62 @@
+import { parseDuration } from '../../ingest/duration.js';
+import type { Format } from '../../ingest/layout.js';
+import type { Logger } from '../../ingest/log.js';
+import type { SyncSummary } from '../../ingest/summary.js';
+import { runBackfill, runSync } from '../../ingest/sync.js';
+import { DEFAULT_REDACTION_RULES, Redactor } from '../../../shared/redaction/index.js';
+import type { HitSource } from '../../sources/source.js';
+import { ConcurrentUpdateError, type Storage } from '../../storage/storage.js';
+import type { IngestRequest } from './events.js';
+
+export interface IngestDeps {
+  storage: Storage;
+  source: HitSource;
+  log: Logger;
+  /** Milliseconds left before the Lambda times out. */
+  remainingMs: () => number;
+  now?: () => number;
+  env: NodeJS.ProcessEnv;
+}
+
+export type IngestOutcome =
+  | { status: 'done' | 'stopped-early'; summary: SyncSummary; freshnessLagSeconds: number | null }
+  | { status: 'lost-race'; message: string };
+
+const DEFAULT_STOP_MARGIN_MS = 60_000;
+
+/** The scheduled ingest, the same core the CLI runs, with a Lambda's time limit. */
+export async function runIngest(request: IngestRequest, deps: IngestDeps): Promise<IngestOutcome> {
+  const margin = Number(deps.env.CLOSER_STOP_MARGIN_SECONDS ?? '') * 1000 || DEFAULT_STOP_MARGIN_MS;
+  const formats: Format[] =
+    deps.env.CLOSER_FORMAT === 'both'
+      ? ['parquet', 'json']
+      : deps.env.CLOSER_FORMAT === 'json'
+        ? ['json']
+        : ['parquet'];
+  const ctx = {
+    storage: deps.storage,
+    source: deps.source,
+    formats,
+    redactor: new Redactor(DEFAULT_REDACTION_RULES),
+    lookbackMs: parseDuration(deps.env.CLOSER_LOOKBACK || '3h'),
+    now: deps.now,
+    log: deps.log,
+    shouldStop: () => deps.remainingMs() < margin,
+  };
+  try {
+    const summary =
+      request.kind === 'backfill'
+        ? await runBackfill(ctx, { from: request.from, to: request.to, restart: request.restart })
+        : await runSync(ctx);
+    const now = (deps.now ?? Date.now)();
+    const through = summary.syncedThrough ? Date.parse(summary.syncedThrough) : null;
+    return {
+      status: summary.stoppedEarly ? 'stopped-early' : 'done',
+      summary,
+      freshnessLagSeconds: through === null ? null : Math.max(0, Math.round((now - through) / 1000)),
+    };
+  } catch (err) {
+    if (err instanceof ConcurrentUpdateError) return { status: 'lost-race', message: err.message };
+    throw err;
+  }
+}
