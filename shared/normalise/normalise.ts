@@ -211,7 +211,8 @@ class FieldReader {
 function body(fields: FieldReader, path: string, redactor: Redactor): string | null {
   let value = fields.field(`${path}.content`);
   if (value === undefined) value = fields.field(path);
-  if (value === undefined && fields.hasKeyContaining(`${path}.`)) value = fields.takeObjectUnder(path) ?? undefined;
+  if (value === undefined && fields.hasKeyContaining(`${path}.`))
+    value = fields.takeObjectUnder(path) ?? undefined;
   if (value == null) return null;
   if (typeof value === 'string') return redactor.text(value);
   return JSON.stringify(redactor.value(value));
