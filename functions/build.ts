@@ -2,10 +2,11 @@
  * Bundles each Lambda handler with esbuild into dist/functions/<name>/ (one ES module plus the
  * zstd WebAssembly it loads from beside itself). serverless.yml zips each folder on its own.
  */
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { glueColumns, partitionKeys, tableProperties } from '../shared/schema/athena.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/functions');
@@ -52,8 +53,29 @@ export async function bundleFunctions(): Promise<Record<string, number>> {
   return sizes;
 }
 
+/**
+ * The Glue table's columns and properties for serverless.yml, derived from the shared schema.
+ * `${AuditBucket}` is left to CloudFormation's Fn::Sub, `${self:...}` to the Serverless
+ * Framework; `${!dt}` is Fn::Sub's escape for the literal `${dt}` partition projection expects.
+ */
+export async function writeGlueTable(): Promise<string> {
+  const location = 's3://${AuditBucket}/${self:custom.dataPrefix}';
+  const parameters: Record<string, unknown> = { ...tableProperties(location) };
+  parameters['storage.location.template'] = {
+    'Fn::Sub': (parameters['storage.location.template'] as string).replace('${dt}', '${!dt}'),
+  };
+  const file = path.join(root, 'dist/deploy/glue-table.json');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(
+    file,
+    JSON.stringify({ columns: glueColumns(), partitionKeys: partitionKeys(), parameters }, null, 2) + '\n',
+  );
+  return file;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const sizes = await bundleFunctions();
+  await writeGlueTable();
   for (const [name, size] of Object.entries(sizes)) {
     process.stdout.write(`${name}: dist/functions/${name}/index.mjs ${(size / 1024).toFixed(0)} KiB\n`);
   }

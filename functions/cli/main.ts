@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from './options.js';
 import { backfillCommand } from './commands/backfill.js';
+import { DDL_DEFAULTS, ddlCommand } from './commands/ddl.js';
 import { sampleCommand } from './commands/sample.js';
 import { syncCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
@@ -52,6 +53,13 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'seed of the generator (same seed, same feed)')
     .option('--index <name>', 'the _index of the hits', 'closer')
     .action(sampleCommand);
+  program
+    .command('ddl')
+    .description('print the Athena CREATE EXTERNAL TABLE (partition projection on dt) for a target')
+    .requiredOption('--location <s3url>', 'the sync target, s3://bucket/prefix')
+    .option('--database <name>', 'Glue database', DDL_DEFAULTS.database)
+    .option('--table <name>', 'table name', DDL_DEFAULTS.table)
+    .action(ddlCommand);
   return program;
 }
 

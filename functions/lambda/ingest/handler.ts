@@ -8,7 +8,8 @@ import { readIngestEvent } from './events.js';
 import { runIngest } from './run.js';
 
 const logger = new Logger({ serviceName: 'closer-audit-ingest' });
-const metrics = new Metrics({ namespace: 'CloserAudit', serviceName: 'ingest' });
+// The alarms in serverless.yml select these metrics by this namespace and `service` dimension.
+const metrics = new Metrics({ namespace: 'CloserAudit', serviceName: 'closer-audit-ingest' });
 
 /**
  * EventBridge schedule → one sync run; `{from, to}` → a resumable backfill. A run that loses the
