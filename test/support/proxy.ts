@@ -6,11 +6,13 @@ export interface SeenRequest {
   authorization: string | undefined;
 }
 
-export type Intercept = (req: http.IncomingMessage, n: number) => { status: number; body: unknown } | null;
+export type Answer = { status: number; body: unknown; contentType?: string } | 'reset' | null;
+export type Intercept = (req: http.IncomingMessage, n: number) => Answer;
 
 /**
- * An HTTP proxy on 127.0.0.1 in front of the real Elasticsearch node. It forwards everything,
- * except what `intercept` answers itself: faults a real node will not produce on demand.
+ * An HTTP proxy on 127.0.0.1 in front of a real server (Elasticsearch, S3). It forwards every
+ * request unchanged (Host included, so S3 signatures still verify), except those `intercept`
+ * answers itself or resets: faults a real server will not produce on demand.
  */
 export async function startProxy(target: string, intercept: Intercept = () => null) {
   const upstream = new URL(target);
@@ -18,18 +20,29 @@ export async function startProxy(target: string, intercept: Intercept = () => nu
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
     const answer = intercept(req, seen.length);
-    if (answer) {
-      res.writeHead(answer.status, {
-        'content-type': 'application/json',
-        'x-elastic-product': 'Elasticsearch',
-      });
-      res.end(JSON.stringify(answer.body));
+    if (answer === 'reset') {
+      req.socket.destroy();
       return;
     }
-    const headers = { ...req.headers };
-    delete headers.authorization; // the test node has no security; the header is only recorded
+    if (answer) {
+      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      res.writeHead(answer.status, {
+        'content-type': answer.contentType ?? 'application/json',
+        'x-elastic-product': 'Elasticsearch',
+      });
+      // The request body is drained first, as a real server would, so the client sees the answer.
+      req.resume();
+      req.on('end', () => res.end(text));
+      return;
+    }
     const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -43,6 +56,10 @@ export async function startProxy(target: string, intercept: Intercept = () => nu
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
