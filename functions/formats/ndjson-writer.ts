@@ -4,9 +4,14 @@ import type { ObjectSink } from '../storage/storage.js';
 import type { EventWriter } from './event-writer.js';
 
 /** One JSON object per line, gzip'd; timestamps as ISO-8601 strings, for JSON SerDes and jq. */
+const CHUNK_BYTES = 512 * 1024;
+
 export class NdjsonGzEventWriter implements EventWriter {
   private readonly gzip = createGzip({ level: 6 });
   private rows = 0;
+  // Lines are gathered into chunks: one gzip write per line costs a native round trip each.
+  private pending: string[] = [];
+  private pendingBytes = 0;
   private readonly done: Promise<void>;
 
   constructor(private readonly sink: ObjectSink) {
@@ -17,13 +22,24 @@ export class NdjsonGzEventWriter implements EventWriter {
     this.done.catch(() => undefined);
   }
 
-  async append(event: StoredEvent): Promise<void> {
-    const line = JSON.stringify(toJsonRow(event)) + '\n';
+  append(event: StoredEvent): void | Promise<void> {
+    const line = JSON.stringify(toJsonRow(event));
+    this.pending.push(line);
+    this.pendingBytes += line.length + 1;
     this.rows++;
-    if (!this.gzip.write(line)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
+    if (this.pendingBytes >= CHUNK_BYTES) return this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.gzip.write(chunk)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
   }
 
   async close(): Promise<number> {
+    await this.flush();
     this.gzip.end();
     await this.done;
     await this.sink.commit();

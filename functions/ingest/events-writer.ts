@@ -17,10 +17,20 @@ export class EventsWriter {
     private readonly parquet: ParquetOptions = {},
   ) {}
 
-  async append(event: StoredEvent): Promise<void> {
-    this.writers ??= await Promise.all(this.formats.map((f) => this.open(f)));
-    for (const w of this.writers) await w.append(event);
+  append(event: StoredEvent): void | Promise<void> {
+    if (this.writers === null) return this.openThenAppend(event);
     this.rows++;
+    let wait: Promise<void>[] | null = null;
+    for (const w of this.writers) {
+      const r = w.append(event);
+      if (r) (wait ??= []).push(r);
+    }
+    if (wait) return Promise.all(wait).then(() => undefined);
+  }
+
+  private async openThenAppend(event: StoredEvent): Promise<void> {
+    this.writers = await Promise.all(this.formats.map((f) => this.open(f)));
+    await this.append(event);
   }
 
   private async open(format: Format): Promise<EventWriter> {

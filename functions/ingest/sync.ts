@@ -236,9 +236,9 @@ async function ingestChunk(
     summary.rowsWritten += events.rows;
     events = null;
   };
-  const append = async (event: StoredEvent) => {
-    await (events as EventsWriter).append(event);
+  const append = (event: StoredEvent): void | Promise<void> => {
     slotRows++;
+    return (events as EventsWriter).append(event);
   };
   const flushGroup = async () => {
     if (group.length === 0) return;
@@ -247,6 +247,12 @@ async function ingestChunk(
       const other = kept.get(e.event_id);
       if (other) summary.duplicatesDropped++;
       if (!other || e.es_index < other.es_index) kept.set(e.event_id, e);
+    }
+    if (kept.size === 1) {
+      const wait = append(group[0] as StoredEvent);
+      group = [];
+      if (wait) await wait;
+      return;
     }
     group = [];
     for (const id of [...kept.keys()].sort()) await append(kept.get(id) as StoredEvent);
@@ -319,7 +325,8 @@ async function ingestChunk(
           continue;
         }
         seen.add(event.event_id);
-        await append(event);
+        const wait = append(event);
+        if (wait) await wait;
       }
     }
     await endSlot();

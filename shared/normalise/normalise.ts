@@ -23,7 +23,7 @@ export interface NormaliseContext {
   ingestedAt: number;
 }
 
-// Paths whose value is kept whole, even when it is an object.
+// Paths (relative to `message`) whose value is kept whole, even when it is an object.
 const BODY_LEAVES = ['http.request.body.content', 'http.response.body.content'];
 
 export function normaliseHit(hit: RawHit, ctx: NormaliseContext): NormaliseResult {
@@ -46,10 +46,10 @@ function build(hit: RawHit, ctx: NormaliseContext): StoredEvent {
   if (!isPlainObject(source)) throw new Rejection('missing _source object');
   source = withMessageObject(source);
 
-  const flat = flattenSource(source as Record<string, unknown>);
-  const fields = new FieldReader(flat);
+  const { msg, top } = flattenSource(source as Record<string, unknown>);
+  const fields = new FieldReader(msg, top);
 
-  const rawTs = fields.take(['@timestamp', 'message.@timestamp', 'timestamp']);
+  const rawTs = fields.timestamp();
   if (rawTs === undefined) throw new Rejection('missing @timestamp');
   const ts = parseTimestamp(single('@timestamp', rawTs));
   if (ts === null) throw new Rejection(`unreadable @timestamp ${JSON.stringify(rawTs)}`);
@@ -117,60 +117,72 @@ function withMessageObject(source: Record<string, unknown>): Record<string, unkn
   }
 }
 
-function flattenSource(source: Record<string, unknown>): Flat {
-  const flat: Flat = new Map();
-  const walk = (value: unknown, prefix: string): void => {
-    const bare = prefix.startsWith('message.') ? prefix.slice('message.'.length) : prefix;
-    if (isPlainObject(value) && !BODY_LEAVES.includes(bare) && Object.keys(value).length > 0) {
-      for (const [k, v] of Object.entries(value)) walk(v, prefix ? `${prefix}.${k}` : k);
-      return;
+/**
+ * The fields of `_source.message` (keys relative to it) and of the rest of `_source`, flattened
+ * apart: no `message.` prefix is built or stripped per key, and the common case, a message of
+ * dotted keys with scalar or array values, is one pass with no string building at all.
+ */
+function flattenSource(source: Record<string, unknown>): { msg: Flat; top: Flat } {
+  const msg: Flat = new Map();
+  const top: Flat = new Map();
+  const walk = (value: unknown, prefix: string, into: Flat): void => {
+    if (isPlainObject(value) && !BODY_LEAVES.includes(prefix)) {
+      let any = false;
+      for (const k in value) {
+        any = true;
+        walk(value[k], prefix ? `${prefix}.${k}` : k, into);
+      }
+      if (any) return;
     }
-    flatten(value, prefix, flat);
+    flatten(value, prefix, into);
   };
-  walk(source, '');
-  return flat;
+  for (const k in source) {
+    const v = source[k];
+    if (k === 'message' && isPlainObject(v)) walk(v, '', msg);
+    else walk(v, k, top);
+  }
+  return { msg, top };
 }
 
 class FieldReader {
-  private readonly taken = new Set<string>();
   private readonly kept = new Map<string, unknown>();
 
-  constructor(private readonly flat: Flat) {}
+  constructor(
+    private readonly msg: Flat,
+    private readonly top: Flat,
+  ) {}
 
-  take(paths: string[]): unknown {
-    for (const p of paths) {
-      if (this.flat.has(p)) {
-        this.taken.add(p);
-        return this.flat.get(p);
-      }
-    }
+  /** The first of `@timestamp`, `message.@timestamp`, `timestamp` that is there. */
+  timestamp(): unknown {
+    if (this.top.has('@timestamp')) return takeKey(this.top, '@timestamp');
+    if (this.msg.has('@timestamp')) return takeKey(this.msg, '@timestamp');
+    if (this.top.has('timestamp')) return takeKey(this.top, 'timestamp');
     return undefined;
   }
 
-  /** An ECS field under `message.` or at the top; both present and different is a conflict. */
+  /** An ECS field under `message` or at the top of `_source`; both there and different is a conflict. */
   field(path: string): unknown {
-    const nested = `message.${path}`;
-    const inMessage = this.flat.has(nested);
-    const atTop = this.flat.has(path);
-    if (!inMessage && !atTop) return undefined;
-    const a = inMessage ? this.flat.get(nested) : undefined;
-    const b = atTop ? this.flat.get(path) : undefined;
-    if (inMessage) this.taken.add(nested);
-    if (atTop) this.taken.add(path);
-    if (inMessage && atTop && a !== b && JSON.stringify(a) !== JSON.stringify(b)) {
-      throw new Rejection(`field ${path} is given twice with different values (${nested} and ${path})`);
+    const inMessage = this.msg.has(path);
+    const atTop = this.top.has(path);
+    if (!atTop) return inMessage ? takeKey(this.msg, path) : undefined;
+    const b = takeKey(this.top, path);
+    if (!inMessage) return b;
+    const a = takeKey(this.msg, path);
+    if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) {
+      throw new Rejection(`field ${path} is given twice with different values (message.${path} and ${path})`);
     }
-    return inMessage ? a : b;
+    return a;
   }
 
-  /** Paths under `path.` not read yet, rebuilt as an object (a body logged as an object). */
+  /** Keys under `path.` not read yet, rebuilt as an object (a body logged as an object). */
   takeObjectUnder(path: string): Record<string, unknown> | null {
     let out: Record<string, unknown> | null = null;
-    for (const start of [`message.${path}.`, `${path}.`]) {
-      for (const [key, value] of this.flat) {
-        if (!key.startsWith(start) || this.taken.has(key)) continue;
-        this.taken.add(key);
-        out ??= {};
+    const start = `${path}.`;
+    for (const map of [this.msg, this.top]) {
+      for (const [key, value] of map) {
+        if (!key.startsWith(start)) continue;
+        map.delete(key);
+        out ??= Object.create(null) as Record<string, unknown>;
         out[key.slice(start.length)] = value;
       }
     }
@@ -178,7 +190,8 @@ class FieldReader {
   }
 
   hasKeyContaining(fragment: string): boolean {
-    for (const key of this.flat.keys()) if (key.includes(fragment)) return true;
+    for (const key of this.msg.keys()) if (key.includes(fragment)) return true;
+    for (const key of this.top.keys()) if (key.includes(fragment)) return true;
     return false;
   }
 
@@ -186,26 +199,26 @@ class FieldReader {
     this.kept.set(path, value);
   }
 
+  /** What no column took, as JSON, redacted; `message.` is kept only where a top-level key is alike. */
   extra(redactor: Redactor): string | null {
-    const out: Record<string, unknown> = {};
-    let any = false;
-    for (const [key, value] of this.flat) {
-      if (this.taken.has(key)) continue;
-      any = true;
-      out[key.startsWith('message.') && !this.flat.has(key.slice(8)) ? key.slice(8) : key] = value;
-    }
-    for (const [key, value] of this.kept) {
-      any = true;
-      out[key] = value;
-    }
-    if (!any) return null;
-    const redacted: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(out)) {
+    if (this.msg.size === 0 && this.top.size === 0 && this.kept.size === 0) return null;
+    // No prototype: a field named __proto__ is data like any other.
+    const out: Record<string, unknown> = Object.create(null);
+    const put = (key: string, value: unknown) => {
       const last = key.slice(key.lastIndexOf('.') + 1);
-      redacted[key] = redactor.isSecretKey(last) ? REDACTED : redactor.value(value);
-    }
-    return JSON.stringify(redacted);
+      out[key] = redactor.isSecretKey(last) ? REDACTED : redactor.value(value);
+    };
+    for (const [key, value] of this.msg) put(this.top.has(key) ? `message.${key}` : key, value);
+    for (const [key, value] of this.top) put(key, value);
+    for (const [key, value] of this.kept) put(key, value);
+    return JSON.stringify(out);
   }
+}
+
+function takeKey(map: Flat, key: string): unknown {
+  const value = map.get(key);
+  map.delete(key);
+  return value;
 }
 
 function body(fields: FieldReader, path: string, redactor: Redactor): string | null {

@@ -253,6 +253,15 @@ describe('status codes, bodies, unknowns', () => {
     expect(JSON.parse(e.extra as string)).toEqual({ 'user_agent.original': 'Mozilla/5.0', 'custom.deep': 1 });
   });
 
+  it('keeps a field named __proto__ as data, polluting nothing', () => {
+    const hit = JSON.parse(
+      '{"_index":"i","_id":"1","_source":{"@timestamp":0,"message":{"event.action":"agent_logout","__proto__":{"polluted":1},"x":{"__proto__":2}}}}',
+    ) as RawHit;
+    const e = ok(hit);
+    expect(JSON.parse(e.extra as string)).toEqual({ '__proto__.polluted': 1, 'x.__proto__': 2 });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('quarantines hits without an id or a _source', () => {
     expect(normaliseHit({ _index: 'closer', _source: {} }, ctx)).toEqual({
       ok: false,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { Client, errors, Serializer, type ClientOptions } from '@elastic/elasticsearch';
 
 export interface EsConfig {
   url?: string;
@@ -29,12 +29,29 @@ export function esConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EsConfig 
   };
 }
 
+/**
+ * Plain JSON.parse instead of the transport's secure-json-parse, whose prototype-poisoning scan
+ * costs a regex pass over every multi-megabyte page. What that scan guards against is harmless
+ * here: JSON.parse only creates own `__proto__` properties, and the normaliser copies fields into
+ * Maps and prototype-less objects, never merging them into live objects.
+ */
+export class PlainJsonSerializer extends Serializer {
+  override deserialize<T = unknown>(json: string): T {
+    try {
+      return JSON.parse(json) as T;
+    } catch (err) {
+      throw new errors.DeserializationError((err as Error).message, json);
+    }
+  }
+}
+
 export function createEsClient(config: EsConfig): Client {
   const options: ClientOptions = {
     // Retries are ours (withRetry): with backoff, jitter and 429s, which the client does not retry.
     maxRetries: 0,
     requestTimeout: config.requestTimeoutMs ?? 60_000,
     compression: true,
+    Serializer: PlainJsonSerializer,
   };
   if (config.cloudId) options.cloud = { id: config.cloudId };
   else if (config.url) options.node = config.url;
