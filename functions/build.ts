@@ -1,6 +1,8 @@
 /**
  * Bundles each Lambda handler with esbuild into dist/functions/<name>/ (one ES module plus the
- * zstd WebAssembly it loads from beside itself). serverless.yml zips each folder on its own.
+ * zstd WebAssembly it loads from beside itself; serverless.yml zips each folder on its own), and
+ * the CLI into dist/cli/ (bin.js runs it when it is fresher than the sources). `npm ci` runs this
+ * through the `prepare` script.
  */
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,32 +27,42 @@ const banner = [
   'const __dirname = __pathDirname(__filename);',
 ].join('\n');
 
+/** One entry point as a minified ES module at `outDir/index.mjs`, zstd.wasm beside it. */
+export async function bundle(entry: string, outDir: string): Promise<number> {
+  await mkdir(outDir, { recursive: true });
+  const outfile = path.join(outDir, 'index.mjs');
+  await build({
+    entryPoints: [path.resolve(root, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    banner: { js: banner },
+    logLevel: 'warning',
+  });
+  await copyFile(
+    path.join(root, 'node_modules/@bokuweb/zstd-wasm/dist/common/zstd.wasm'),
+    path.join(outDir, 'zstd.wasm'),
+  );
+  return (await stat(outfile)).size;
+}
+
 export async function bundleFunctions(): Promise<Record<string, number>> {
   await rm(out, { recursive: true, force: true });
   const sizes: Record<string, number> = {};
-  for (const [name, entry] of Object.entries(FUNCTIONS)) {
-    const dir = path.join(out, name);
-    await mkdir(dir, { recursive: true });
-    await build({
-      entryPoints: [path.join(root, entry)],
-      outfile: path.join(dir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      minify: true,
-      sourcemap: false,
-      legalComments: 'none',
-      banner: { js: banner },
-      logLevel: 'warning',
-    });
-    await copyFile(
-      path.join(root, 'node_modules/@bokuweb/zstd-wasm/dist/common/zstd.wasm'),
-      path.join(dir, 'zstd.wasm'),
-    );
-    sizes[name] = (await stat(path.join(dir, 'index.mjs'))).size;
-  }
+  for (const [name, entry] of Object.entries(FUNCTIONS))
+    sizes[name] = await bundle(entry, path.join(out, name));
   return sizes;
+}
+
+export async function bundleCli(): Promise<number> {
+  const dir = path.join(root, 'dist/cli');
+  await rm(dir, { recursive: true, force: true });
+  return bundle('functions/cli/main.ts', dir);
 }
 
 /**
@@ -76,7 +88,8 @@ export async function writeGlueTable(): Promise<string> {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const sizes = await bundleFunctions();
   await writeGlueTable();
+  sizes.cli = await bundleCli();
   for (const [name, size] of Object.entries(sizes)) {
-    process.stdout.write(`${name}: dist/functions/${name}/index.mjs ${(size / 1024).toFixed(0)} KiB\n`);
+    process.stdout.write(`${name}: ${(size / 1024).toFixed(0)} KiB\n`);
   }
 }
