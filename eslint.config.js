@@ -3,7 +3,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/dist/', 'test/elasticsearch/', 'coverage/', '.data/', 'out/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '**/dist/',
+      '.serverless/',
+      'test/elasticsearch/',
+      'coverage/',
+      '.data/',
+      'out/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
