@@ -220,6 +220,31 @@ describe('the ingest Lambda handler', () => {
     expect(new Set(rows.map((r) => r.event_id)).size).toBe(loaded);
   });
 
+  it('a manual {from, to} invocation backfills that range, resumably', async () => {
+    const prefix = uniquePrefix('backfill');
+    lambdaEnv(prefix);
+    const end = Math.floor(Date.now() / DAY) * DAY - DAY;
+    const from = new Date(end - 2 * DAY).toISOString();
+    const to = new Date(end).toISOString();
+    const result = await handler({ from, to }, lambdaContext());
+    expect(result.status).toBe('done');
+    const storage = testS3Storage(prefix);
+    const keys: string[] = [];
+    for await (const o of storage.list('')) keys.push(o.key);
+    expect(keys.filter((k) => k.startsWith('state/'))).toEqual([
+      expect.stringMatching(/^state\/backfill-es-closer-lambda-.*\.json$/),
+    ]);
+    expect(keys.filter((k) => k.endsWith('/day.parquet'))).toHaveLength(2);
+    const mirror = await tmpDir('backfill-mirror');
+    await mirrorToFolder(storage, mirror);
+    const rows = await storedRows(mirror);
+    expect(rows.length).toBe(result.rowsWritten);
+    for (const r of rows)
+      expect(Date.parse(String(r.ts)) >= Date.parse(from) && Date.parse(String(r.ts)) < Date.parse(to)).toBe(
+        true,
+      );
+  });
+
   it('stops cleanly before the time limit and continues on the next run', async () => {
     const prefix = uniquePrefix('deadline');
     lambdaEnv(prefix);
