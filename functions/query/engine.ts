@@ -1,0 +1,41 @@
+import type { Dialect, Param } from '../../shared/query/dialect.js';
+import type { Range } from '../../shared/query/model.js';
+
+export type FieldType = 'time' | 'number' | 'string' | 'boolean' | 'other';
+
+/** A result set in the shape the API turns into Grafana data frames. */
+export interface QueryResult {
+  columns: { name: string; type: FieldType }[];
+  /** Row-major; times as epoch ms, lists as arrays, integers as numbers. */
+  rows: unknown[][];
+  /** The SQL that ran, with `?` where values were bound. */
+  executedSql: string;
+  /** Reported by engines that bill by it (Athena). */
+  bytesScanned?: number;
+  /** Files or partitions opened, where the engine can tell (DuckDB). */
+  filesRead?: number;
+}
+
+export interface RunOptions {
+  /** Aborted when the caller goes away: the engine stops the query. */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export class QueryTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`query ran longer than ${Math.round(ms / 1000)} s and was stopped`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** A SQL engine over the stored events: DuckDB over a folder, Athena over the Glue table. */
+export interface QueryEngine {
+  readonly dialect: Dialect;
+  /** The table expression for queries over this range (DuckDB: only that range's day files). */
+  tableFor(range: Range): Promise<string>;
+  run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;
+  /** Refuses raw SQL that is not exactly one read-only statement (throws with the reason). */
+  checkReadOnly(sql: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,261 @@
+import { DAY_MS } from '../event/partition.js';
+import type { Dialect, Param } from './dialect.js';
+import { columnsOf, type GroupField } from './fields.js';
+import {
+  DEFAULT_LIMIT,
+  QueryValidationError,
+  intervalMs,
+  parseCidr,
+  type Filters,
+  type Query,
+  type Range,
+} from './model.js';
+
+/**
+ * One structured query → SQL for one dialect. Every value is a bound parameter (`?`, in order);
+ * every query is restricted to the `dt` partitions of its range and to its exact `ts` bounds;
+ * only the columns it needs are read.
+ */
+export interface CompiledQuery {
+  sql: string;
+  params: Param[];
+  /** events: the row limit asked for (the SQL asks one more, to tell when rows were cut). */
+  limit?: number;
+}
+
+export interface CompileOptions {
+  dialect: Dialect;
+  /** The table expression: a Glue table name, or DuckDB's read_parquet(...) over the day files. */
+  table: string;
+  /** Grafana's suggested interval, when the query names none. */
+  intervalMs?: number;
+  maxDataPoints?: number;
+}
+
+const EVENT_COLUMNS_SHOWN = [
+  'ts',
+  'event_id',
+  'action',
+  'area',
+  'outcome',
+  'user_id',
+  'user_roles',
+  'source_ip',
+  'http_method',
+  'http_status',
+  'url_path',
+  'resource_type',
+  'resource_id',
+  'request_body',
+] as const;
+
+/** The days a range touches, as `dt` values, first and last. */
+export function dtBounds(range: Range): [string, string] {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return [day(range.from), day(range.to - 1)];
+}
+
+export function daysOf(range: Range): string[] {
+  const out: string[] = [];
+  for (let d = Math.floor(range.from / DAY_MS) * DAY_MS; d < range.to; d += DAY_MS) {
+    out.push(new Date(d).toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+/** `dt BETWEEN ? AND ? AND ts >= ? AND ts < ?`: partition pruning plus the exact bounds. */
+export function timeFilter(range: Range, d: Dialect, params: Param[]): string {
+  const [first, last] = dtBounds(range);
+  params.push(
+    { type: 'string', value: first },
+    { type: 'string', value: last },
+    { type: 'timestamp', value: range.from },
+    { type: 'timestamp', value: range.to },
+  );
+  return `dt BETWEEN ? AND ? AND ts >= ${d.timestamp()} AND ts < ${d.timestamp()}`;
+}
+
+function inList(column: string, values: readonly (string | number)[], params: Param[]): string {
+  for (const v of values)
+    params.push(typeof v === 'number' ? { type: 'int', value: v } : { type: 'string', value: v });
+  return `${column} IN (${values.map(() => '?').join(', ')})`;
+}
+
+function contains(column: string, needle: string, params: Param[]): string {
+  params.push({ type: 'string', value: needle.toLowerCase() });
+  return `strpos(lower(${column}), ?) > 0`;
+}
+
+export function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): string[] {
+  if (!filters) return [];
+  const out: string[] = [];
+  const f = filters;
+  if (f.actions?.length) out.push(inList('action', f.actions, params));
+  if (f.areas?.length) out.push(inList('area', f.areas, params));
+  if (f.outcomes?.length)
+    out.push(
+      inList(
+        'outcome',
+        f.outcomes.map((o) => o.toLowerCase()),
+        params,
+      ),
+    );
+  if (f.userIds?.length) out.push(inList('user_id', f.userIds, params));
+  if (f.userRoles?.length) {
+    for (const r of f.userRoles) params.push({ type: 'string', value: r });
+    out.push(d.listHasAny('user_roles', f.userRoles.length));
+  }
+  if (f.sourceIps?.length) {
+    const parts = f.sourceIps.map((text, i) => {
+      const cidr = parseCidr(text);
+      if (!cidr) throw new QueryValidationError(`filters.sourceIps.${i}`, 'not an address or CIDR');
+      try {
+        return d.ipInCidr(cidr, text, params);
+      } catch (err) {
+        throw new QueryValidationError(`filters.sourceIps.${i}`, (err as Error).message);
+      }
+    });
+    out.push(`(${parts.join(' OR ')})`);
+  }
+  if (f.httpMethods?.length)
+    out.push(
+      inList(
+        'http_method',
+        f.httpMethods.map((m) => m.toUpperCase()),
+        params,
+      ),
+    );
+  if (f.statuses?.length) {
+    const parts = f.statuses.map((s) => {
+      if (typeof s === 'number') {
+        params.push({ type: 'int', value: s });
+        return 'http_status = ?';
+      }
+      const base = Number(s[0]) * 100;
+      params.push({ type: 'int', value: base }, { type: 'int', value: base + 99 });
+      return 'http_status BETWEEN ? AND ?';
+    });
+    out.push(`(${parts.join(' OR ')})`);
+  }
+  if (f.urlContains) out.push(contains('url', f.urlContains, params));
+  if (f.pathContains) out.push(contains('url_path', f.pathContains, params));
+  if (f.resourceTypes?.length) out.push(inList('resource_type', f.resourceTypes, params));
+  if (f.resourceIds?.length) out.push(inList('resource_id', f.resourceIds, params));
+  if (f.bodyContains) out.push(contains('request_body', f.bodyContains, params));
+  if (f.knownAction !== undefined) {
+    params.push({ type: 'bool', value: f.knownAction });
+    out.push('known_action = ?');
+  }
+  return out;
+}
+
+/** The SQL expression of a group field (user_role needs the unnest join). */
+function fieldExpr(field: GroupField): string {
+  if (field === 'status_class')
+    return "concat(CAST(CAST(floor(http_status / 100.0) AS INTEGER) AS VARCHAR), 'xx')";
+  if (field === 'http_status' || field === 'known_action') return `CAST(${field} AS VARCHAR)`;
+  return field;
+}
+
+function fromClause(table: string, field: GroupField | undefined, d: Dialect): string {
+  return field === 'user_role' ? `${table} ${d.unnestRoles()}` : table;
+}
+
+function where(range: Range, filters: Filters | undefined, d: Dialect, params: Param[]): string {
+  return [timeFilter(range, d, params), ...filterSql(filters, d, params)].join('\n  AND ');
+}
+
+/** Interval for a time series: the query's own, else Grafana's, never finer than the range allows. */
+export function bucketMs(query: { interval?: string }, range: Range, opts: CompileOptions): number {
+  if (query.interval) return intervalMs(query.interval);
+  const points = opts.maxDataPoints && opts.maxDataPoints > 0 ? opts.maxDataPoints : 1000;
+  const floor = Math.ceil((range.to - range.from) / points);
+  const nice = [1e3, 5e3, 1e4, 3e4, 6e4, 3e5, 6e5, 9e5, 18e5, 36e5, 108e5, 216e5, 432e5, 864e5, 6048e5];
+  const wanted = Math.max(opts.intervalMs ?? 0, floor);
+  return nice.find((n) => n >= wanted) ?? 6048e5;
+}
+
+export function compileQuery(
+  query: Exclude<Query, { type: 'sql' }>,
+  range: Range,
+  opts: CompileOptions,
+): CompiledQuery {
+  const d = opts.dialect;
+  const params: Param[] = [];
+  switch (query.type) {
+    case 'events': {
+      const limit = query.limit ?? DEFAULT_LIMIT;
+      const w = where(range, query.filters, d, params);
+      params.push({ type: 'int', value: limit + 1 });
+      return {
+        sql: `SELECT ${EVENT_COLUMNS_SHOWN.join(', ')}\nFROM ${opts.table}\nWHERE ${w}\nORDER BY ts ${query.order === 'asc' ? 'ASC' : 'DESC'}, event_id\nLIMIT ?`,
+        params,
+        limit,
+      };
+    }
+    case 'timeseries': {
+      const step = bucketMs(query, range, opts);
+      // Bucket start in epoch ms: floor(ms / step) * step, the step bound like any value.
+      const bucket = `CAST(floor(${d.epochMs('ts')} / CAST(? AS DOUBLE)) AS BIGINT) * ?`;
+      const bucketParams: Param[] = [
+        { type: 'int', value: step },
+        { type: 'int', value: step },
+      ];
+      if (!query.splitBy) {
+        params.push(...bucketParams);
+        const w = where(range, query.filters, d, params);
+        return {
+          sql: `SELECT ${bucket} AS time, count(*) AS count\nFROM ${opts.table}\nWHERE ${w}\nGROUP BY 1\nORDER BY 1`,
+          params,
+        };
+      }
+      const field = query.splitBy;
+      params.push(...bucketParams);
+      const w1 = where(range, query.filters, d, params);
+      const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}`;
+      params.push({ type: 'int', value: query.maxSeries ?? 10 });
+      // The largest series by their own counts; the rest are summed into "other".
+      return {
+        sql:
+          `WITH base AS (\n  ${inner}\n),\n` +
+          `top AS (SELECT series FROM base WHERE series IS NOT NULL GROUP BY series ORDER BY count(*) DESC, series LIMIT ?)\n` +
+          `SELECT time, CASE WHEN series IN (SELECT series FROM top) THEN series WHEN series IS NULL THEN '(none)' ELSE 'other' END AS series, count(*) AS count\n` +
+          `FROM base\nGROUP BY 1, 2\nORDER BY 1, 2`,
+        params,
+      };
+    }
+    case 'topn': {
+      const w = where(range, query.filters, d, params);
+      params.push({ type: 'int', value: query.limit ?? 10 });
+      return {
+        sql: `SELECT ${fieldExpr(query.field)} AS value, count(*) AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ?`,
+        params,
+      };
+    }
+    case 'stat': {
+      const w = where(range, query.filters, d, params);
+      const field = query.metric === 'distinct' ? query.field : undefined;
+      const value = field ? `count(DISTINCT ${fieldExpr(field)})` : 'count(*)';
+      return {
+        sql: `SELECT ${value} AS value\nFROM ${fromClause(opts.table, field, d)}\nWHERE ${w}`,
+        params,
+      };
+    }
+  }
+}
+
+/** Columns a compiled structured query reads (for tests and docs: nothing else is selected). */
+export function columnsRead(query: Exclude<Query, { type: 'sql' }>): string[] {
+  const cols = new Set<string>(['dt', 'ts']);
+  if (query.type === 'events') EVENT_COLUMNS_SHOWN.forEach((c) => cols.add(c));
+  const field =
+    query.type === 'topn'
+      ? query.field
+      : query.type === 'timeseries'
+        ? query.splitBy
+        : query.type === 'stat'
+          ? query.field
+          : undefined;
+  if (field) columnsOf(field).forEach((c) => cols.add(c));
+  return [...cols];
+}

@@ -1,0 +1,69 @@
+import type { Cidr } from './model.js';
+
+/** A bound value; each engine passes it the way its API binds parameters. */
+export type Param =
+  | { type: 'string'; value: string }
+  | { type: 'int'; value: number }
+  | { type: 'bool'; value: boolean }
+  /** Epoch milliseconds. */
+  | { type: 'timestamp'; value: number };
+
+/** Where the two SQL dialects differ; everything else is written once in ./compile. */
+export interface Dialect {
+  readonly name: 'duckdb' | 'athena';
+  /** A placeholder bound to a timestamp param. */
+  timestamp(): string;
+  /** Epoch milliseconds of a timestamp expression, as a whole number. */
+  epochMs(expr: string): string;
+  /** `list` has at least one of the n bound strings. */
+  listHasAny(list: string, n: number): string;
+  /** FROM-clause fragment that yields one row per element of user_roles, as `user_role`. */
+  unnestRoles(): string;
+  /** source_ip within a CIDR; the dialect pushes the params it needs. */
+  ipInCidr(cidr: Cidr, text: string, params: Param[]): string;
+}
+
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+export const duckdbDialect: Dialect = {
+  name: 'duckdb',
+  timestamp: () => 'to_timestamp(CAST(? AS DOUBLE) / 1000.0)',
+  epochMs: (expr) => `epoch_ms(${expr})`,
+  listHasAny: (list, n) => `list_has_any(${list}, [${marks(n)}])`,
+  unnestRoles: () => 'CROSS JOIN unnest(user_roles) AS r(user_role)',
+  ipInCidr(cidr, text, params) {
+    if (cidr.version === 4) {
+      const size = 1n << BigInt(32 - cidr.prefix);
+      params.push(
+        { type: 'int', value: Number(cidr.network) },
+        { type: 'int', value: Number(cidr.network + size - 1n) },
+      );
+      // DuckDB's inet extension would be downloaded at run time: the address is computed here.
+      return (
+        "(regexp_full_match(source_ip, '[0-9]{1,3}(\\.[0-9]{1,3}){3}') AND " +
+        "(CAST(split_part(source_ip, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(source_ip, '.', 2) AS BIGINT) * 65536 + " +
+        "CAST(split_part(source_ip, '.', 3) AS BIGINT) * 256 + CAST(split_part(source_ip, '.', 4) AS BIGINT)) BETWEEN ? AND ?)"
+      );
+    }
+    if (cidr.prefix === 128) {
+      params.push({ type: 'string', value: text.split('/')[0] as string });
+      return 'source_ip = ?';
+    }
+    throw new Error('IPv6 networks other than single addresses (/128) need the Athena engine');
+  },
+};
+
+export const athenaDialect: Dialect = {
+  name: 'athena',
+  timestamp: () => '?',
+  epochMs: (expr) => `CAST(to_unixtime(${expr}) * 1000 AS BIGINT)`,
+  listHasAny: (list, n) => `arrays_overlap(${list}, ARRAY[${marks(n)}])`,
+  unnestRoles: () => 'CROSS JOIN UNNEST(user_roles) AS r(user_role)',
+  ipInCidr(_cidr, text, params) {
+    params.push({
+      type: 'string',
+      value: text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`,
+    });
+    return '(source_ip IS NOT NULL AND contains(?, CAST(source_ip AS IPADDRESS)))';
+  },
+};

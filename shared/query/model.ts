@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { GROUP_FIELDS } from './fields.js';
+
+/**
+ * The structured query the Grafana plugin sends and the query API runs: one JSON shape,
+ * validated here, compiled to Athena (Trino) and DuckDB SQL by ./compile.
+ */
+export const MAX_LIMIT = 10_000;
+export const DEFAULT_LIMIT = 500;
+
+const text = z.string().min(1).max(512);
+const list = <T extends z.ZodType>(item: T) => z.array(item).max(200);
+
+const cidrOrIp = z
+  .string()
+  .max(64)
+  .refine((s) => parseCidr(s) !== null, {
+    message: 'expected an IPv4/IPv6 address or CIDR, e.g. 10.0.0.0/8',
+  });
+
+const status = z.union([z.number().int().min(100).max(599), z.enum(['1xx', '2xx', '3xx', '4xx', '5xx'])]);
+
+export const FiltersSchema = z
+  .object({
+    actions: list(text).optional(),
+    areas: list(text).optional(),
+    outcomes: list(text).optional(),
+    userIds: list(text).optional(),
+    userRoles: list(text).optional(),
+    sourceIps: list(cidrOrIp).optional(),
+    httpMethods: list(text).optional(),
+    statuses: list(status).optional(),
+    urlContains: text.optional(),
+    pathContains: text.optional(),
+    resourceTypes: list(text).optional(),
+    resourceIds: list(text).optional(),
+    bodyContains: text.optional(),
+    knownAction: z.boolean().optional(),
+  })
+  .strict();
+
+const groupField = z.enum(GROUP_FIELDS);
+const interval = z
+  .string()
+  .regex(/^\d+(s|m|h|d)$/, 'expected an interval such as 30s, 5m, 1h, 1d')
+  .optional();
+
+const base = { refId: z.string().max(64).optional(), filters: FiltersSchema.optional() };
+
+export const QuerySchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      ...base,
+      type: z.literal('events'),
+      limit: z.number().int().min(1).max(MAX_LIMIT).optional(),
+      order: z.enum(['desc', 'asc']).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('timeseries'),
+      interval,
+      splitBy: groupField.optional(),
+      /** Series kept when split (the largest); the rest are summed into "other". */
+      maxSeries: z.number().int().min(1).max(50).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('topn'),
+      field: groupField,
+      limit: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...base,
+      type: z.literal('stat'),
+      metric: z.enum(['count', 'distinct']).optional(),
+      field: groupField.optional(),
+    })
+    .strict()
+    .refine((q) => q.metric !== 'distinct' || q.field !== undefined, {
+      message: 'distinct needs a field',
+      path: ['field'],
+    }),
+  z.object({ refId: base.refId, type: z.literal('sql'), sql: z.string().min(1).max(20_000) }).strict(),
+]);
+
+export const TimeRangeSchema = z
+  .object({ from: z.union([z.string(), z.number()]), to: z.union([z.string(), z.number()]) })
+  .strict();
+
+export type Filters = z.infer<typeof FiltersSchema>;
+export type Query = z.infer<typeof QuerySchema>;
+export type QueryType = Query['type'];
+
+export interface Range {
+  from: number;
+  to: number;
+}
+
+export class QueryValidationError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'QueryValidationError';
+  }
+}
+
+/** Parses one query; throws QueryValidationError naming the first field at fault. */
+export function parseQuery(input: unknown): Query {
+  const r = QuerySchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue?.path.length ? issue.path.join('.') : 'query';
+  throw new QueryValidationError(field, issue?.message ?? 'invalid');
+}
+
+export function parseRange(input: unknown): Range {
+  const r = TimeRangeSchema.safeParse(input);
+  if (!r.success) throw new QueryValidationError('range', 'expected {from, to} as ISO-8601 or epoch ms');
+  const from = toMs(r.data.from);
+  const to = toMs(r.data.to);
+  if (from === null) throw new QueryValidationError('range.from', 'not an ISO-8601 instant or epoch ms');
+  if (to === null) throw new QueryValidationError('range.to', 'not an ISO-8601 instant or epoch ms');
+  if (from >= to) throw new QueryValidationError('range', 'from must be before to');
+  return { from, to };
+}
+
+function toMs(v: string | number): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (/^\d+$/.test(v)) return Number(v);
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** `30s`, `5m`, `1h`, `1d` → ms. */
+export function intervalMs(interval: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(interval);
+  if (!m) throw new QueryValidationError('interval', 'expected e.g. 30s, 5m, 1h, 1d');
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+export interface Cidr {
+  version: 4 | 6;
+  /** Network address as a bigint, and the prefix length. */
+  network: bigint;
+  prefix: number;
+}
+
+/** `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). */
+export function parseCidr(text: string): Cidr | null {
+  const [addr = '', len] = text.split('/');
+  const v4 = parseIpv4(addr);
+  const v6 = v4 === null ? parseIpv6(addr) : null;
+  if (v4 === null && v6 === null) return null;
+  const version = v4 !== null ? 4 : 6;
+  const bits = version === 4 ? 32 : 128;
+  const prefix = len === undefined ? bits : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+  if (!(prefix >= 0 && prefix <= bits)) return null;
+  const value = (v4 ?? v6) as bigint;
+  const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
+  return { version, network: value & mask, prefix };
+}
+
+function parseIpv4(s: string): bigint | null {
+  const parts = s.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
+  return parts.reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
+}
+
+function parseIpv6(s: string): bigint | null {
+  if (!/^[0-9a-fA-F:]+$/.test(s) || s.split('::').length > 2) return null;
+  const [head = '', tail] = s.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  if (tail === undefined && h.length !== 8) return null;
+  if (h.length + t.length > 8) return null;
+  const groups = [...h, ...Array(tail === undefined ? 0 : 8 - h.length - t.length).fill('0'), ...t];
+  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return null;
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
