@@ -42,6 +42,8 @@ export async function bundle(entry: string, outDir: string): Promise<number> {
     sourcemap: false,
     legalComments: 'none',
     banner: { js: banner },
+    // DuckDB is a native addon: it stays in node_modules (the CLI's local engine; no Lambda uses it).
+    external: ['@duckdb/*'],
     logLevel: 'warning',
   });
   await copyFile(

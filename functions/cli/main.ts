@@ -3,6 +3,7 @@ import { UsageError } from './options.js';
 import { backfillCommand } from './commands/backfill.js';
 import { DDL_DEFAULTS, ddlCommand } from './commands/ddl.js';
 import { sampleCommand } from './commands/sample.js';
+import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -53,6 +54,13 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'seed of the generator (same seed, same feed)')
     .option('--index <name>', 'the _index of the hits', 'closer')
     .action(sampleCommand);
+  program
+    .command('serve')
+    .description('serve the query API (for Grafana) over a local folder with DuckDB')
+    .option('--data <dir>', 'the synced folder (env CLOSER_OUT; default ./closer-audit-data)')
+    .option('--port <port>', 'port', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(serveCommand);
   program
     .command('ddl')
     .description('print the Athena CREATE EXTERNAL TABLE (partition projection on dt) for a target')

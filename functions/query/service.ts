@@ -1,0 +1,168 @@
+import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
+import { compileQuery, type CompiledQuery } from '../../shared/query/compile.js';
+import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
+import {
+  FiltersSchema,
+  QueryValidationError,
+  parseQuery,
+  parseRange,
+  type Range,
+} from '../../shared/query/model.js';
+import { expandMacros } from '../../shared/query/raw-sql.js';
+import { QueryTimeoutError, type QueryEngine } from './engine.js';
+import { toFrames, type Frame } from './frames.js';
+
+export interface ServiceOptions {
+  /** Per-query time limit. */
+  timeoutMs?: number;
+  maxQueriesPerRequest?: number;
+}
+
+export interface QueryRequest {
+  range?: unknown;
+  intervalMs?: unknown;
+  maxDataPoints?: unknown;
+  queries?: unknown;
+}
+
+export interface RefIdResult {
+  frames: Frame[];
+  error?: string;
+  /** HTTP-like status of this query alone: 400 for a query at fault, 500/504 for the engine. */
+  status: number;
+}
+
+export class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const VARIABLES: Record<string, GroupField | 'catalog-actions' | 'catalog-areas'> = {
+  actions: 'action',
+  areas: 'area',
+  users: 'user_id',
+  ips: 'source_ip',
+  roles: 'user_role',
+  resourceTypes: 'resource_type',
+  methods: 'http_method',
+  outcomes: 'outcome',
+};
+
+/** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
+export class QueryService {
+  constructor(
+    private readonly engine: QueryEngine,
+    private readonly options: ServiceOptions = {},
+  ) {}
+
+  get engineName(): string {
+    return this.engine.dialect.name;
+  }
+
+  async query(body: QueryRequest, signal?: AbortSignal): Promise<{ results: Record<string, RefIdResult> }> {
+    const range = this.range(body.range);
+    if (!Array.isArray(body.queries) || body.queries.length === 0)
+      throw new BadRequest('queries: expected a non-empty array', 'queries');
+    const max = this.options.maxQueriesPerRequest ?? 20;
+    if (body.queries.length > max) throw new BadRequest(`queries: at most ${max} per request`, 'queries');
+    const intervalMs = typeof body.intervalMs === 'number' ? body.intervalMs : undefined;
+    const maxDataPoints = typeof body.maxDataPoints === 'number' ? body.maxDataPoints : undefined;
+    const table = await this.engine.tableFor(range);
+    const results: Record<string, RefIdResult> = {};
+    // Each query succeeds or fails alone: one bad panel does not blank the dashboard.
+    await Promise.all(
+      body.queries.map(async (raw: unknown, i: number) => {
+        const refId =
+          typeof (raw as { refId?: unknown })?.refId === 'string'
+            ? (raw as { refId: string }).refId
+            : `Q${i}`;
+        try {
+          const query = parseQuery(raw);
+          const opts = { dialect: this.engine.dialect, table, intervalMs, maxDataPoints };
+          let compiled: CompiledQuery;
+          if (query.type === 'sql') {
+            compiled = expandMacros(query.sql, range, opts);
+            await this.engine.checkReadOnly(compiled.sql).catch((err: Error) => {
+              throw new QueryValidationError('sql', err.message);
+            });
+          } else {
+            compiled = compileQuery(query, range, opts);
+          }
+          const result = await this.engine.run(compiled.sql, compiled.params, {
+            signal,
+            timeoutMs: this.options.timeoutMs,
+          });
+          results[refId] = { frames: toFrames({ ...query, refId }, result, compiled.limit), status: 200 };
+        } catch (err) {
+          results[refId] = { frames: [], ...describe(err) };
+        }
+      }),
+    );
+    return { results };
+  }
+
+  /** Values for a template variable: actions, areas, users, ips, roles, ... */
+  async variables(body: {
+    range?: unknown;
+    variable?: unknown;
+    filters?: unknown;
+    limit?: unknown;
+  }): Promise<{
+    values: { text: string; value: string }[];
+  }> {
+    const name = String(body.variable ?? '');
+    const field = VARIABLES[name];
+    if (!field) throw new BadRequest(`variable: one of ${Object.keys(VARIABLES).join(', ')}`, 'variable');
+    const filters = body.filters === undefined ? undefined : FiltersSchema.safeParse(body.filters);
+    if (filters && !filters.success)
+      throw new BadRequest(`filters: ${filters.error.issues[0]?.message}`, 'filters');
+    const range = this.range(body.range);
+    const limit = typeof body.limit === 'number' ? Math.min(Math.max(1, body.limit), 1000) : 500;
+    const table = await this.engine.tableFor(range);
+    const compiled = compileQuery(
+      { type: 'topn', field: field as GroupField, limit, filters: filters?.data },
+      range,
+      { dialect: this.engine.dialect, table },
+    );
+    const result = await this.engine.run(compiled.sql, compiled.params, {
+      timeoutMs: this.options.timeoutMs,
+    });
+    const seen = result.rows.map((r) => String(r[0])).filter((v) => v !== 'null');
+    // Actions and areas also offer the whole catalog, seen in the range or not.
+    const all =
+      name === 'actions'
+        ? [...new Set([...seen, ...ACTIONS.map((a) => a.action)])]
+        : name === 'areas'
+          ? [...new Set([...seen, ...Object.keys(AREAS)])]
+          : seen;
+    return { values: all.map((v) => ({ text: v, value: v })) };
+  }
+
+  catalog() {
+    return { areas: AREAS, actions: ACTIONS, groupFields: GROUP_FIELDS };
+  }
+
+  private range(input: unknown): Range {
+    try {
+      return parseRange(input);
+    } catch (err) {
+      if (err instanceof QueryValidationError) throw new BadRequest(err.message, err.field);
+      throw err;
+    }
+  }
+}
+
+function describe(err: unknown): { error: string; status: number } {
+  if (err instanceof QueryValidationError) return { error: err.message, status: 400 };
+  if (err instanceof QueryTimeoutError) return { error: err.message, status: 504 };
+  const message = err instanceof Error ? err.message : String(err);
+  // Engine errors about the SQL itself (raw mode) are the caller's to fix.
+  if (/Parser Error|Binder Error|Catalog Error|SYNTAX_ERROR|COLUMN_NOT_FOUND/.test(message)) {
+    return { error: message.split('\n')[0] as string, status: 400 };
+  }
+  return { error: message.split('\n')[0] as string, status: 500 };
+}
