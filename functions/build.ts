@@ -15,6 +15,7 @@ const out = path.join(root, 'dist/functions');
 
 export const FUNCTIONS: Record<string, string> = {
   ingest: 'functions/lambda/ingest/handler.ts',
+  query: 'functions/lambda/query/handler.ts',
 };
 
 // Bundled dependencies written as CommonJS expect require and __dirname; an ES module has neither.

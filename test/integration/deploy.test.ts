@@ -132,6 +132,30 @@ describe('serverless package', () => {
     expect(zipSize).toBeGreaterThan(100_000);
     expect(zipSize).toBeLessThan(5 * 1024 * 1024);
   });
+
+  it('serves the query API over HTTP with a read-only role and a generated token', () => {
+    const fn = resources.QueryLambdaFunction as Resource;
+    expect(fn.Properties.Handler).toBe('dist/functions/query/index.handler');
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual(['GET /catalog', 'GET /health', 'POST /query', 'POST /variables']);
+    const role = resources.QueryRole as Resource;
+    const statements = (role.Properties.Policies as { PolicyDocument: { Statement: any[] } }[])[0]
+      ?.PolicyDocument.Statement as { Sid: string; Action: string[]; Resource: unknown }[];
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
+    expect(bySid.ReadTheEventsOnly?.Action).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(bySid.ReadTheEventsOnly?.Resource)).toContain('/closer-audit/events/*');
+    // Writes go only to Athena's result location, never to the events.
+    for (const st of statements.filter((x) => x.Action.includes('s3:PutObject'))) {
+      expect(JSON.stringify(st.Resource)).toContain('/athena-results/*');
+    }
+    expect(JSON.stringify(bySid.RunQueriesInTheWorkgroup?.Resource)).toContain(
+      'workgroup/${AthenaWorkGroup}',
+    );
+    expect(JSON.stringify(bySid.ReadTheTableDefinition?.Resource)).toContain('table/closer_audit/events');
+    expect(resources.ApiTokenSecret?.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 48 });
+  });
 });
 
 describe('closer-audit ddl', () => {

@@ -85,3 +85,28 @@ describe('Elasticsearch credentials for the Lambda', () => {
     await expect(esConfigForLambda({}, fetchers)).rejects.toThrow('no Elasticsearch URL');
   });
 });
+
+describe('query Lambda adapter', () => {
+  it('answers health through API Gateway payload 2.0 without touching Athena or the token', async () => {
+    process.env.CLOSER_ATHENA_WORKGROUP = 'closer-audit-test';
+    const { handler } = await import('../../functions/lambda/query/handler.js');
+    const event = {
+      version: '2.0',
+      routeKey: 'GET /health',
+      rawPath: '/health',
+      rawQueryString: '',
+      headers: { host: 'abc.execute-api.eu-central-1.amazonaws.com' },
+      requestContext: { http: { method: 'GET', path: '/health' } },
+      isBase64Encoded: false,
+    };
+    const context = { getRemainingTimeInMillis: () => 29_000, awsRequestId: 'r1', functionName: 'q' };
+    const res = await handler(event as never, context as never);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body as string)).toEqual({ status: 'ok', engine: 'athena' });
+    const missing = await handler(
+      { ...event, rawPath: '/nope', requestContext: { http: { method: 'GET', path: '/nope' } } } as never,
+      context as never,
+    );
+    expect(missing.statusCode).toBe(404);
+  });
+});
