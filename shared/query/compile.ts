@@ -1,5 +1,5 @@
 import { DAY_MS } from '../event/partition.js';
-import type { Dialect, Param } from './dialect.js';
+import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
 import { columnsOf, type GroupField } from './fields.js';
 import {
   DEFAULT_LIMIT,
@@ -186,21 +186,18 @@ export function compileQuery(
     case 'events': {
       const limit = query.limit ?? DEFAULT_LIMIT;
       const w = where(range, query.filters, d, params);
-      params.push({ type: 'int', value: limit + 1 });
+      const lim = intOutsideWhere(d, limit + 1, params);
       return {
-        sql: `SELECT ${EVENT_COLUMNS_SHOWN.join(', ')}\nFROM ${opts.table}\nWHERE ${w}\nORDER BY ts ${query.order === 'asc' ? 'ASC' : 'DESC'}, event_id\nLIMIT ?`,
+        sql: `SELECT ${EVENT_COLUMNS_SHOWN.join(', ')}\nFROM ${opts.table}\nWHERE ${w}\nORDER BY ts ${query.order === 'asc' ? 'ASC' : 'DESC'}, event_id\nLIMIT ${lim}`,
         params,
         limit,
       };
     }
     case 'timeseries': {
       const step = bucketMs(query, range, opts);
-      // Bucket start in epoch ms: floor(ms / step) * step, the step bound like any value.
-      const bucket = `CAST(floor(${d.epochMs('ts')} / CAST(? AS DOUBLE)) AS BIGINT) * ?`;
-      const bucketParams: Param[] = [
-        { type: 'int', value: step },
-        { type: 'int', value: step },
-      ];
+      // Bucket start in epoch ms: floor(ms / step) * step.
+      const bucketParams: Param[] = [];
+      const bucket = `CAST(floor(${d.epochMs('ts')} / CAST(${intOutsideWhere(d, step, bucketParams)} AS DOUBLE)) AS BIGINT) * ${intOutsideWhere(d, step, bucketParams)}`;
       if (!query.splitBy) {
         params.push(...bucketParams);
         const w = where(range, query.filters, d, params);
@@ -213,12 +210,12 @@ export function compileQuery(
       params.push(...bucketParams);
       const w1 = where(range, query.filters, d, params);
       const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}`;
-      params.push({ type: 'int', value: query.maxSeries ?? 10 });
+      const maxSeries = intOutsideWhere(d, query.maxSeries ?? 10, params);
       // The largest series by their own counts; the rest are summed into "other".
       return {
         sql:
           `WITH base AS (\n  ${inner}\n),\n` +
-          `top AS (SELECT series FROM base WHERE series IS NOT NULL GROUP BY series ORDER BY count(*) DESC, series LIMIT ?)\n` +
+          `top AS (SELECT series FROM base WHERE series IS NOT NULL GROUP BY series ORDER BY count(*) DESC, series LIMIT ${maxSeries})\n` +
           `SELECT time, CASE WHEN series IN (SELECT series FROM top) THEN series WHEN series IS NULL THEN '(none)' ELSE 'other' END AS series, count(*) AS count\n` +
           `FROM base\nGROUP BY 1, 2\nORDER BY 1, 2`,
         params,
@@ -226,9 +223,9 @@ export function compileQuery(
     }
     case 'topn': {
       const w = where(range, query.filters, d, params);
-      params.push({ type: 'int', value: query.limit ?? 10 });
+      const lim = intOutsideWhere(d, query.limit ?? 10, params);
       return {
-        sql: `SELECT ${fieldExpr(query.field)} AS value, count(*) AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ?`,
+        sql: `SELECT ${fieldExpr(query.field)} AS value, count(*) AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ${lim}`,
         params,
       };
     }

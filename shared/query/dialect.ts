@@ -11,6 +11,12 @@ export type Param =
 /** Where the two SQL dialects differ; everything else is written once in ./compile. */
 export interface Dialect {
   readonly name: 'duckdb' | 'athena';
+  /**
+   * Athena binds parameters only in WHERE. Elsewhere (LIMIT, the bucket width) a dialect that
+   * cannot bind gets the integer written out: always a number the model validated and the
+   * compiler computed, never text from a request.
+   */
+  readonly bindsOutsideWhere: boolean;
   /** A placeholder bound to a timestamp param. */
   timestamp(): string;
   /** Epoch milliseconds of a timestamp expression, as a whole number. */
@@ -27,6 +33,7 @@ const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
+  bindsOutsideWhere: true,
   timestamp: () => 'to_timestamp(CAST(? AS DOUBLE) / 1000.0)',
   epochMs: (expr) => `epoch_ms(${expr})`,
   listHasAny: (list, n) => `list_has_any(${list}, [${marks(n)}])`,
@@ -55,6 +62,7 @@ export const duckdbDialect: Dialect = {
 
 export const athenaDialect: Dialect = {
   name: 'athena',
+  bindsOutsideWhere: false,
   timestamp: () => '?',
   epochMs: (expr) => `CAST(to_unixtime(${expr}) * 1000 AS BIGINT)`,
   listHasAny: (list, n) => `arrays_overlap(${list}, ARRAY[${marks(n)}])`,
@@ -67,3 +75,11 @@ export const athenaDialect: Dialect = {
     return '(source_ip IS NOT NULL AND contains(?, CAST(source_ip AS IPADDRESS)))';
   },
 };
+
+/** An integer outside WHERE: bound where the dialect can, written out (validated) where it cannot. */
+export function intOutsideWhere(d: Dialect, value: number, params: Param[]): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  if (!d.bindsOutsideWhere) return String(value);
+  params.push({ type: 'int', value });
+  return '?';
+}

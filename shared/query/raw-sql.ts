@@ -1,6 +1,6 @@
 import type { CompiledQuery, CompileOptions } from './compile.js';
 import { bucketMs, timeFilter } from './compile.js';
-import type { Param } from './dialect.js';
+import { intOutsideWhere, type Param } from './dialect.js';
 import { QueryValidationError, intervalMs, type Range } from './model.js';
 
 /**
@@ -99,12 +99,10 @@ export function expandMacros(sql: string, range: Range, opts: CompileOptions): C
       case 'timeGroup': {
         const col = column(name, args);
         const ms = args[1] ? intervalMs(args[1]) : step;
-        params.push({ type: 'int', value: ms }, { type: 'int', value: ms });
-        return `CAST(floor(${d.epochMs(col)} / CAST(? AS DOUBLE)) AS BIGINT) * ?`;
+        return `CAST(floor(${d.epochMs(col)} / CAST(${intOutsideWhere(d, ms, params)} AS DOUBLE)) AS BIGINT) * ${intOutsideWhere(d, ms, params)}`;
       }
       case 'interval_ms':
-        params.push({ type: 'int', value: step });
-        return '?';
+        return intOutsideWhere(d, step, params);
       case 'table':
         return opts.table;
       default:

@@ -79,6 +79,8 @@ export class AthenaEngine implements QueryEngine {
     this.reuseMinutes = reuse;
     this.pollInitialMs = options.pollInitialMs ?? 200;
     this.pollMaxMs = options.pollMaxMs ?? 2000;
+    if (!(this.pollInitialMs > 0 && this.pollMaxMs >= this.pollInitialMs))
+      throw new Error('pollInitialMs must be above 0 and pollMaxMs at least pollInitialMs');
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
     this.ownsClient = !options.client;
