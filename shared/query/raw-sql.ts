@@ -9,7 +9,7 @@ import { QueryValidationError, intervalMs, type Range } from './model.js';
  *   $__timeFilter(ts)       dt BETWEEN ? AND ? AND ts >= ? AND ts < ?  (prunes partitions too)
  *   $__timeFrom() / $__timeTo()   the range bounds as timestamps
  *   $__timeGroup(ts, 1h)    the bucket start, in epoch ms (interval optional: Grafana's)
- *   $__interval_ms          the bucket size, in ms
+ *   $__interval_ms, $__interval   the bucket size (Grafana's interval), in ms
  *   $__table                the events table
  */
 export const MACROS = [
@@ -98,10 +98,11 @@ export function expandMacros(sql: string, range: Range, opts: CompileOptions): C
         return d.timestamp();
       case 'timeGroup': {
         const col = column(name, args);
-        const ms = args[1] ? intervalMs(args[1]) : step;
+        const ms = args[1] && args[1] !== '$__interval' ? intervalMs(args[1]) : step;
         return `CAST(floor(${d.epochMs(col)} / CAST(${intOutsideWhere(d, ms, params)} AS DOUBLE)) AS BIGINT) * ${intOutsideWhere(d, ms, params)}`;
       }
       case 'interval_ms':
+      case 'interval':
         return intOutsideWhere(d, step, params);
       case 'table':
         return opts.table;

@@ -201,6 +201,20 @@ describe('DuckDB engine on synced Parquet', () => {
     expect(res.error).toBeUndefined();
     expect(res.frames[0]?.fields[0]?.values[0]).toBe(expected(() => true));
     expect(res.frames[0]?.meta.executedQueryString).toMatch(/dt BETWEEN \? AND \?/);
+    const withInterval = await service.query({
+      range: RANGE,
+      intervalMs: 6 * HOUR,
+      queries: [
+        {
+          refId: 'A',
+          type: 'sql',
+          sql: 'SELECT $__timeGroup(ts, $__interval) AS time, $__interval AS step, count(*) AS n FROM $__table WHERE $__timeFilter(ts) GROUP BY 1, 2 ORDER BY 1',
+        },
+      ],
+    });
+    const frame = withInterval.results.A?.frames[0];
+    expect(frame?.fields[1]?.values.every((v) => v === 6 * HOUR)).toBe(true);
+    expect((frame?.fields[0]?.values as number[]).every((t) => t % (6 * HOUR) === 0)).toBe(true);
     const grouped = await one({
       type: 'sql',
       sql: "SELECT $__timeGroup(ts, 1d) AS time, count(*) AS n FROM $__table WHERE $__timeFilter(ts) AND action = 'agent_login' GROUP BY 1 ORDER BY 1",
