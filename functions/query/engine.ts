@@ -14,12 +14,16 @@ export interface QueryResult {
   bytesScanned?: number;
   /** Files or partitions opened, where the engine can tell (DuckDB). */
   filesRead?: number;
+  /** More rows existed than `maxRows` allowed. */
+  truncated?: boolean;
 }
 
 export interface RunOptions {
   /** Aborted when the caller goes away: the engine stops the query. */
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Read at most this many rows (raw SQL): the result then says it was cut. */
+  maxRows?: number;
 }
 
 export class QueryTimeoutError extends Error {

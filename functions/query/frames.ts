@@ -120,7 +120,22 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
       ];
     case 'stat':
       return [{ refId, name: 'value', fields: [column(result, 0, 'number')], meta: meta(result) }];
-    case 'sql':
-      return [{ refId, fields: result.columns.map((_, i) => column(result, i)), meta: meta(result) }];
+    case 'sql': {
+      const notices: Frame['meta']['notices'] = result.truncated
+        ? [
+            {
+              severity: 'warning',
+              text: `Only the first ${result.rows.length} rows are shown: add a LIMIT or narrow the query.`,
+            },
+          ]
+        : [];
+      return [
+        {
+          refId,
+          fields: result.columns.map((_, i) => column(result, i)),
+          meta: meta(result, { notices, custom: { truncated: result.truncated === true } }),
+        },
+      ];
+    }
   }
 }

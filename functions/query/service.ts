@@ -3,6 +3,7 @@ import { compileQuery, type CompiledQuery } from '../../shared/query/compile.js'
 import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
 import {
   FiltersSchema,
+  MAX_LIMIT,
   QueryValidationError,
   parseQuery,
   parseRange,
@@ -95,6 +96,8 @@ export class QueryService {
           const result = await this.engine.run(compiled.sql, compiled.params, {
             signal,
             timeoutMs: this.options.timeoutMs,
+            // Structured queries carry their own LIMIT; raw SQL gets a ceiling on what is returned.
+            maxRows: query.type === 'sql' ? MAX_LIMIT : undefined,
           });
           results[refId] = { frames: toFrames({ ...query, refId }, result, compiled.limit), status: 200 };
         } catch (err) {

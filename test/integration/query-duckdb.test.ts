@@ -183,6 +183,14 @@ describe('DuckDB engine on synced Parquet', () => {
     expect(few.frames[0]?.meta.custom?.truncated).toBe(false);
   });
 
+  it('caps what raw SQL returns, and says so', async () => {
+    const res = await one({ type: 'sql', sql: 'SELECT * FROM range(25000) t(n)' });
+    const frame = res.frames[0];
+    expect(frame?.fields[0]?.values).toHaveLength(10_000);
+    expect(frame?.meta.custom?.truncated).toBe(true);
+    expect(frame?.meta.notices?.[0]?.text).toMatch(/first 10000 rows/);
+  });
+
   it('answers an empty range with no rows, not an error', async () => {
     const empty = { from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z' };
     expect(await count({}, empty)).toBe(0);

@@ -98,6 +98,26 @@ const state = (State: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('AthenaEngine.run', () => {
+  it('stops paging once maxRows are in hand, and says the result was cut', async () => {
+    const mock = mockClient({
+      results: (_input, call) => ({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: [{ Name: 'n', Type: 'bigint' }] },
+          Rows: [
+            ...(call === 0 ? [{ Data: [{ VarCharValue: 'n' }] }] : []),
+            ...Array.from({ length: 3 }, (_, i) => ({ Data: [{ VarCharValue: String(call * 3 + i) }] })),
+          ],
+        },
+        NextToken: `page-${call + 2}`,
+      }),
+    });
+    const { engine } = engineWith(mock);
+    const result = await engine.run('SELECT n FROM t', [], { maxRows: 4 });
+    expect(result.rows).toEqual([[0], [1], [2], [3]]);
+    expect(result.truncated).toBe(true);
+    expect(mock.named('GetQueryResultsCommand')).toHaveLength(2);
+  });
+
   it('polls queued → running → succeeded, reads every page and skips the header row', async () => {
     const states = ['QUEUED', 'RUNNING', 'SUCCEEDED'];
     const columns = [

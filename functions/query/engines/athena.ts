@@ -120,7 +120,7 @@ export class AthenaEngine implements QueryEngine {
     const aborted = abortPromise(signal);
     try {
       const execution = await this.wait(id, deadline, timeoutMs ?? 0, signal, aborted.promise);
-      return await this.results(id, execution, sql, signal);
+      return await this.results(id, execution, sql, signal, options.maxRows);
     } finally {
       aborted.dispose();
     }
@@ -174,6 +174,7 @@ export class AthenaEngine implements QueryEngine {
     execution: QueryExecution,
     sql: string,
     signal: AbortSignal | undefined,
+    maxRows?: number,
   ): Promise<QueryResult> {
     let info: ColumnInfo[] | undefined;
     const rows: unknown[][] = [];
@@ -192,13 +193,18 @@ export class AthenaEngine implements QueryEngine {
       const cols = info;
       for (const row of pageRows) rows.push(cols.map((c, i) => parseValue(c, row.Data?.[i]?.VarCharValue)));
       token = page.NextToken;
+      // Enough rows to fill the answer and tell it was cut: stop paging.
+      if (maxRows !== undefined && rows.length > maxRows) break;
     } while (token);
+    const truncated = maxRows !== undefined && rows.length > maxRows;
+    if (truncated) rows.length = maxRows as number;
     const columns = (info ?? []).map((c) => ({ name: c.Name ?? c.Label ?? '', type: fieldType(c.Type) }));
     const scanned = execution.Statistics?.DataScannedInBytes;
     return {
       columns,
       rows,
       executedSql: sql,
+      truncated,
       ...(scanned !== undefined ? { bytesScanned: Number(scanned) } : {}),
     };
   }

@@ -94,11 +94,15 @@ export class DuckDbEngine implements QueryEngine {
         : null;
     options.signal?.addEventListener('abort', stop, { once: true });
     try {
-      const reader = await prepared.runAndReadAll();
+      const max = options.maxRows;
+      const reader =
+        max === undefined ? await prepared.runAndReadAll() : await prepared.runAndReadUntil(max + 1);
       const types = reader.columnTypes();
       const columns = reader.columnNames().map((name, i) => ({ name, type: fieldType(types[i]?.typeId) }));
-      const rows = reader.getRowsJS().map((row) => row.map(toPlain));
-      return { columns, rows, executedSql: sql, filesRead: countFiles(sql) };
+      let rows = reader.getRowsJS().map((row) => row.map(toPlain));
+      const truncated = max !== undefined && rows.length > max;
+      if (truncated) rows = rows.slice(0, max);
+      return { columns, rows, executedSql: sql, filesRead: countFiles(sql), truncated };
     } catch (err) {
       if (timedOut) throw new QueryTimeoutError(options.timeoutMs ?? 0);
       if (options.signal?.aborted) throw new Error('query cancelled: the caller went away');
