@@ -64,7 +64,9 @@ export class DuckDbEngine implements QueryEngine {
   /** The files of the range's days only: a one-day query opens that day's objects and no others. */
   async tableFor(range: Range): Promise<string> {
     const files: string[] = [];
-    for (const dt of daysOf(range)) {
+    // Newest day first: DuckDB's top-N pushes a dynamic filter into the scan, so "latest events"
+    // fills its heap from the newest files and then skips older row groups by their ts statistics.
+    for (const dt of daysOf(range).reverse()) {
       const dir = path.join(this.dataDir, ...partitionPrefix('parquet', dt).split('/').filter(Boolean));
       let names: string[];
       try {
