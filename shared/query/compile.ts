@@ -209,14 +209,16 @@ export function compileQuery(
       const field = query.splitBy;
       params.push(...bucketParams);
       const w1 = where(range, query.filters, d, params);
-      const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}`;
+      // Counted per (bucket, series) first: the ranking and the "other" fold then work on a few
+      // thousand groups, not on every matching row.
+      const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series, count(*) AS n\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}\n  GROUP BY 1, 2`;
       const maxSeries = intOutsideWhere(d, query.maxSeries ?? 10, params);
       // The largest series by their own counts; the rest are summed into "other".
       return {
         sql:
           `WITH base AS (\n  ${inner}\n),\n` +
-          `top AS (SELECT series FROM base WHERE series IS NOT NULL GROUP BY series ORDER BY count(*) DESC, series LIMIT ${maxSeries})\n` +
-          `SELECT time, CASE WHEN series IN (SELECT series FROM top) THEN series WHEN series IS NULL THEN '(none)' ELSE 'other' END AS series, count(*) AS count\n` +
+          `top AS (SELECT series FROM base WHERE series IS NOT NULL GROUP BY series ORDER BY sum(n) DESC, series LIMIT ${maxSeries})\n` +
+          `SELECT time, CASE WHEN series IN (SELECT series FROM top) THEN series WHEN series IS NULL THEN '(none)' ELSE 'other' END AS series, sum(n) AS count\n` +
           `FROM base\nGROUP BY 1, 2\nORDER BY 1, 2`,
         params,
       };

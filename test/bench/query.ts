@@ -1,0 +1,699 @@
+// npm run bench:query [-- --events N --days D --runs R --dir DIR --fresh --max-data-points N]
+//
+// Generates a sample feed of `--events` events over `--days` days into a local folder with the
+// product's ingest pipeline (runSync + SampleSource, every day sealed, so one day object each), then
+// times each panel query of the dashboards a Grafana user would have (Overview, Authentication,
+// Configuration changes, Agent lifecycle, and one raw SQL query) over the last 24 h, 7 d and 30 d of
+// the data through the product's QueryService on DuckDB: p50 / p95 / max latency, rows returned and
+// Parquet files read per query. Prints the figures and the targets they are held against.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runSync } from '../../functions/ingest/sync.js';
+import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
+import type { Frame } from '../../functions/query/frames.js';
+import { QueryService, type RefIdResult } from '../../functions/query/service.js';
+import { distribute } from '../../functions/sample/generator.js';
+import { SampleSource } from '../../functions/sources/sample/sample-source.js';
+import { DAY_MS, HOUR_MS, floorDay } from '../../shared/event/partition.js';
+import { daysOf } from '../../shared/query/compile.js';
+import type { Query, Range } from '../../shared/query/model.js';
+import { ingestContext } from '../support/ingest.js';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(THIS_FILE), '../..');
+const MARKER = 'bench-query.json';
+/** The target: every panel's p95 over the last 30 days under this. */
+const TARGET_P95_MS = 500;
+/** What `closer-audit serve` gives each query before it stops it. */
+const SERVE_TIMEOUT_MS = 30_000;
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+// ------------------------------------------------------------------------------------------ flags
+
+const { values: flags } = parseArgs({
+  options: {
+    events: { type: 'string', default: '10000000' },
+    days: { type: 'string', default: '90' },
+    runs: { type: 'string', default: '20' },
+    dir: { type: 'string' },
+    fresh: { type: 'boolean', default: false },
+    'max-data-points': { type: 'string', default: '1000' },
+    'generate-only': { type: 'boolean', default: false },
+    dashboards: { type: 'string', default: 'plugin/dashboards' },
+    'script-panels': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (flags.help) {
+  process.stdout.write(`npm run bench:query -- [options]
+  --events N             events generated over the range (default 10000000)
+  --days D               length of the range in days, ending at today's UTC midnight (default 90)
+  --runs R               timed runs per query and window, after one warm-up run (default 20)
+  --dir DIR              the data folder (default $TMPDIR/closer-audit-bench-query-<events>-<days>);
+                         kept between runs and reused when its marker (${MARKER}) says it is complete
+  --fresh                delete the folder and generate it again
+  --max-data-points N    Grafana's maxDataPoints for every request (default 1000)
+  --dashboards DIR       the Grafana dashboards whose panels are timed (*.json; default the
+                         bundled plugin/dashboards), template variables at All
+  --script-panels        time this script's own list of panel queries instead
+  --generate-only        generate (or reuse) the folder, print its figures and stop
+`);
+  process.exit(0);
+}
+
+function count(name: string, value: string | undefined, min = 0): number {
+  const v = Number(value?.replace(/_/g, ''));
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} ${value}: a whole number ≥ ${min}, please`);
+  return v;
+}
+
+const EVENTS = count('events', flags.events, 1);
+const DAYS = count('days', flags.days, 1);
+const RUNS = count('runs', flags.runs, 1);
+const MAX_DATA_POINTS = count('max-data-points', flags['max-data-points'], 1);
+const DIR = path.resolve(flags.dir ?? path.join(os.tmpdir(), `closer-audit-bench-query-${EVENTS}-${DAYS}`));
+
+// ------------------------------------------------------------------------------- formatting
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const ms1 = (ms: number) => `${ms.toFixed(1)} ms`;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function table(rows: string[][], right: number[] = []): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (right.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+// ------------------------------------------------------------------------------- the data
+
+interface Marker {
+  complete: true;
+  events: number;
+  days: number;
+  from: number;
+  to: number;
+  generation: {
+    at: string;
+    ms: number;
+    eventsRead: number;
+    rowsWritten: number;
+    quarantined: number;
+    daysWritten: number;
+    maxRssBytes: number;
+  };
+}
+
+async function readMarker(dir: string): Promise<Marker | null> {
+  try {
+    const m = JSON.parse(await fs.readFile(path.join(dir, MARKER), 'utf8')) as Marker;
+    return m.complete && m.events === EVENTS && m.days === DAYS ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The folder through the product pipeline: runSync over an explicit range with `now` two days
+ * after it, so every day is sealed and written straight to its one day object. The events are
+ * spread over the hours by the sample feed's own office-hours weighting, exactly `EVENTS` in all.
+ */
+async function generate(dir: string): Promise<Marker> {
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  const to = floorDay(Date.now());
+  const from = to - DAYS * DAY_MS;
+  const perHour = distribute(EVENTS, from, to);
+  const source = new SampleSource({ perHour: (h) => perHour.get(h) ?? 0 });
+  log(`generating ${n(EVENTS)} events over ${DAYS} days (${iso(from)} → ${iso(to)}) into ${dir}`);
+  const t0 = performance.now();
+  let lastLog = t0;
+  const summary = await runSync(
+    ingestContext(dir, source, {
+      now: () => to + 2 * DAY_MS,
+      onSlot: (slot, s) => {
+        const t = performance.now();
+        if ((slot + HOUR_MS) % DAY_MS === 0 && t - lastLog > 15_000) {
+          lastLog = t;
+          const rate = (s.eventsRead * 1000) / (t - t0);
+          log(
+            `  through ${iso(slot + HOUR_MS).slice(0, 10)}: ${n(s.eventsRead)} events, ${n(rate)} events/s`,
+          );
+        }
+      },
+    }),
+    { from, to },
+  );
+  const ms = performance.now() - t0;
+  await source.close();
+  if (summary.stoppedEarly) throw new Error('the sync stopped early');
+  const marker: Marker = {
+    complete: true,
+    events: EVENTS,
+    days: DAYS,
+    from,
+    to,
+    generation: {
+      at: new Date().toISOString(),
+      ms,
+      eventsRead: summary.eventsRead,
+      rowsWritten: summary.rowsWritten,
+      quarantined: summary.quarantined,
+      daysWritten: summary.daysWritten,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    },
+  };
+  await fs.writeFile(path.join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  return marker;
+}
+
+/** Generates in a child process, so this process's peak RSS is the query side's alone. */
+async function generateInChild(dir: string): Promise<Marker> {
+  const args = ['--import', 'tsx', THIS_FILE, '--generate-only', '--fresh'];
+  args.push('--events', String(EVENTS), '--days', String(DAYS), '--dir', dir);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve, reject) =>
+    child.once('error', reject).once('close', resolve),
+  );
+  if (code !== 0) throw new Error(`generation exited with ${code}`);
+  const marker = await readMarker(dir);
+  if (!marker) throw new Error(`generation ended without writing ${path.join(dir, MARKER)}`);
+  return marker;
+}
+
+interface Stored {
+  bytes: number;
+  files: number;
+  days: number;
+  filesPerDay: { min: number; max: number };
+}
+
+async function storedFigures(dir: string): Promise<Stored> {
+  const events = path.join(dir, 'events');
+  const perDay: number[] = [];
+  let bytes = 0;
+  for (const d of (await fs.readdir(events, { withFileTypes: true })).filter((e) => e.isDirectory())) {
+    let files = 0;
+    for (const f of await fs.readdir(path.join(events, d.name))) {
+      if (!f.endsWith('.parquet')) continue;
+      files++;
+      bytes += (await fs.stat(path.join(events, d.name, f))).size;
+    }
+    perDay.push(files);
+  }
+  return {
+    bytes,
+    files: perDay.reduce((s, f) => s + f, 0),
+    days: perDay.length,
+    filesPerDay: { min: Math.min(...perDay), max: Math.max(...perDay) },
+  };
+}
+
+// ------------------------------------------------------------------------------- the panels
+
+type Panel = { dashboard: string; name: string; query: Query };
+
+const CONFIG_AREAS = [
+  'org',
+  'widget',
+  'bot',
+  'ai_suggestions',
+  'oauth',
+  'forms',
+  'proactive_messages',
+  'profanities',
+  'tag_mapping',
+  'topics',
+];
+const LIFECYCLE_ACTIONS = [
+  'agent_invitation',
+  'agent_invitation_acceptation',
+  'agent_deactivation',
+  'agent_restore',
+  'agent_role_change',
+];
+const AUTH_FAILURES = { outcomes: ['failure'], areas: ['auth'] };
+
+/** The panels of the four dashboards (a later issue builds them from these), and one raw SQL query. */
+const PANELS: Panel[] = [
+  {
+    dashboard: 'Overview',
+    name: 'Events over time by area',
+    query: { type: 'timeseries', splitBy: 'area' },
+  },
+  {
+    dashboard: 'Overview',
+    name: 'Success / failure over time',
+    query: { type: 'timeseries', splitBy: 'outcome' },
+  },
+  { dashboard: 'Overview', name: 'Total events', query: { type: 'stat', metric: 'count' } },
+  {
+    dashboard: 'Overview',
+    name: 'Distinct users',
+    query: { type: 'stat', metric: 'distinct', field: 'user_id' },
+  },
+  { dashboard: 'Overview', name: 'Top actions', query: { type: 'topn', field: 'action', limit: 10 } },
+  { dashboard: 'Overview', name: 'Top users', query: { type: 'topn', field: 'user_id', limit: 10 } },
+  { dashboard: 'Overview', name: 'Top source IPs', query: { type: 'topn', field: 'source_ip', limit: 10 } },
+  { dashboard: 'Overview', name: 'Latest events', query: { type: 'events', limit: 100 } },
+  {
+    dashboard: 'Authentication',
+    name: 'Logins and magic-link logins',
+    query: {
+      type: 'timeseries',
+      splitBy: 'action',
+      filters: { actions: ['agent_login', 'agent_login_with_magic_link'] },
+    },
+  },
+  {
+    dashboard: 'Authentication',
+    name: 'Failures by source IP',
+    query: { type: 'topn', field: 'source_ip', limit: 20, filters: AUTH_FAILURES },
+  },
+  {
+    dashboard: 'Authentication',
+    name: 'Failures by user',
+    query: { type: 'topn', field: 'user_id', limit: 20, filters: AUTH_FAILURES },
+  },
+  {
+    dashboard: 'Authentication',
+    name: 'Password changes and resets',
+    query: {
+      type: 'events',
+      limit: 200,
+      filters: {
+        actions: ['agent_password_change', 'agent_password_change_with_token', 'agent_password_reset'],
+      },
+    },
+  },
+  {
+    dashboard: 'Authentication',
+    name: 'Users failing from many IPs (SQL)',
+    query: {
+      type: 'sql',
+      sql: [
+        'SELECT user_id, count(*) AS failures, count(DISTINCT source_ip) AS ips',
+        'FROM $__table',
+        "WHERE $__timeFilter(ts) AND area = 'auth' AND outcome = 'failure' AND user_id IS NOT NULL",
+        'GROUP BY user_id',
+        'ORDER BY failures DESC, user_id',
+        'LIMIT 20',
+      ].join('\n'),
+    },
+  },
+  {
+    dashboard: 'Configuration changes',
+    name: 'Timeline',
+    query: { type: 'events', limit: 200, filters: { areas: CONFIG_AREAS } },
+  },
+  {
+    dashboard: 'Configuration changes',
+    name: 'Changes by area',
+    query: { type: 'timeseries', splitBy: 'area', filters: { areas: CONFIG_AREAS } },
+  },
+  {
+    dashboard: 'Agent lifecycle',
+    name: 'Invitations, deactivations, roles',
+    query: { type: 'events', limit: 200, filters: { actions: LIFECYCLE_ACTIONS } },
+  },
+  {
+    dashboard: 'Agent lifecycle',
+    name: 'Role changes',
+    query: { type: 'stat', metric: 'count', filters: { actions: ['agent_role_change'] } },
+  },
+];
+
+const VAR_REF = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/;
+
+/**
+ * What the plugin sends for a dashboard target with every template variable at All: the target
+ * without its Grafana keys, each `$name` element of a list filter gone, and a filter left empty
+ * dropped (as test/unit/dashboards.test.ts has it).
+ */
+function atAll(target: Record<string, unknown>): Query {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.filter((x) => !(typeof x === 'string' && VAR_REF.test(x))).map(walk);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const w = walk(x);
+        if ((Array.isArray(w) && w.length === 0) || (typeof w === 'string' && VAR_REF.test(w))) continue;
+        out[k] = w;
+      }
+      return out;
+    }
+    return v;
+  };
+  const { datasource: _d, refId: _r, hide: _h, ...query } = target;
+  return walk(query) as Query;
+}
+
+/** The panels of the bundled Grafana dashboards (rows' nested panels too), one per target. */
+async function dashboardPanels(dir: string): Promise<Panel[]> {
+  type GrafanaPanel = { title?: string; targets?: Record<string, unknown>[]; panels?: GrafanaPanel[] };
+  const flat = (ps: GrafanaPanel[]): GrafanaPanel[] => ps.flatMap((p) => [p, ...flat(p.panels ?? [])]);
+  const out: Panel[] = [];
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  for (const file of files) {
+    const d = JSON.parse(await fs.readFile(path.join(dir, file), 'utf8')) as {
+      title?: string;
+      panels?: GrafanaPanel[];
+    };
+    const dashboard = (d.title ?? file).replace(/^Closer audit:\s*/i, '');
+    for (const p of flat(d.panels ?? [])) {
+      const targets = (p.targets ?? []).filter((t) => t.hide !== true);
+      targets.forEach((t, i) => {
+        const title = p.title ?? '(untitled)';
+        const short = title.length > 48 ? `${title.slice(0, 47)}…` : title;
+        const name = `${short}${targets.length > 1 ? ` [${String(t.refId ?? i)}]` : ''}`;
+        out.push({ dashboard, name, query: atAll(t) });
+      });
+    }
+  }
+  if (out.length === 0) throw new Error(`--dashboards ${dir}: no panel targets in its *.json files`);
+  return out;
+}
+
+const WINDOWS = [
+  { label: '24 h', ms: DAY_MS, maxFiles: 2 },
+  { label: '7 d', ms: 7 * DAY_MS, maxFiles: 8 },
+  { label: '30 d', ms: 30 * DAY_MS, maxFiles: 31 },
+];
+
+// ------------------------------------------------------------------------------- measuring
+
+/** Grafana's interval for a panel: the range over maxDataPoints, rounded up to a round step. */
+function grafanaIntervalMs(range: Range): number {
+  const steps = [1e3, 2e3, 5e3, 1e4, 15e3, 2e4, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 12e5, 18e5, 36e5, 72e5, 108e5];
+  const raw = (range.to - range.from) / MAX_DATA_POINTS;
+  return steps.find((s) => s >= raw) ?? 216e5;
+}
+
+interface Timing {
+  dashboard: string;
+  name: string;
+  type: string;
+  times: number[];
+  p50: number;
+  p95: number;
+  max: number;
+  rows: number;
+  filesRead: number | null;
+  /** Days of the files the executed SQL names, outside the window's days. */
+  foreignDays: string[];
+  error?: string;
+}
+
+function frameRows(frames: Frame[]): number {
+  return frames.reduce((s, f) => s + (f.fields[0]?.values.length ?? 0), 0);
+}
+
+function request(range: Range, queries: object[]) {
+  return {
+    range: { from: iso(range.from), to: iso(range.to) },
+    intervalMs: grafanaIntervalMs(range),
+    maxDataPoints: MAX_DATA_POINTS,
+    queries,
+  };
+}
+
+async function timePanel(service: QueryService, range: Range, panel: Panel): Promise<Timing> {
+  const timing: Timing = {
+    dashboard: panel.dashboard,
+    name: panel.name,
+    type: panel.query.type,
+    times: [],
+    p50: NaN,
+    p95: NaN,
+    max: NaN,
+    rows: 0,
+    filesRead: null,
+    foreignDays: [],
+  };
+  const body = request(range, [{ ...panel.query, refId: 'A' }]);
+  let last: RefIdResult | undefined;
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    const res = await service.query(body);
+    const ms = performance.now() - t0;
+    last = res.results.A;
+    if (!last || last.status !== 200) {
+      timing.error = `${last?.status ?? '?'}: ${last?.error ?? 'no result'}`;
+      return timing;
+    }
+    if (i > 0) timing.times.push(ms); // the first run is the warm-up
+  }
+  const frames = (last as RefIdResult).frames;
+  const meta = frames[0]?.meta;
+  const files = meta?.custom?.filesRead;
+  timing.filesRead = typeof files === 'number' ? files : null;
+  const windowDays = new Set(daysOf(range));
+  const named = new Set(
+    [...(meta?.executedQueryString ?? '').matchAll(/dt=(\d{4}-\d{2}-\d{2})\//g)].map((m) => m[1]),
+  );
+  timing.foreignDays = [...named].filter((d): d is string => d !== undefined && !windowDays.has(d));
+  timing.rows = frameRows(frames);
+  const sorted = [...timing.times].sort((a, b) => a - b);
+  timing.p50 = percentile(sorted, 50);
+  timing.p95 = percentile(sorted, 95);
+  timing.max = sorted[sorted.length - 1] as number;
+  return timing;
+}
+
+/** A dashboard opening: Grafana sends one request per panel, all at once. */
+async function timeDashboard(service: QueryService, range: Range, panels: Panel[]): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    await Promise.all(panels.map((p) => service.query(request(range, [{ ...p.query, refId: 'A' }]))));
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** One value from a raw SQL query, through the service (and so through the engine's own connection). */
+async function scalar(service: QueryService, sql: string): Promise<string> {
+  const res = await service.query({
+    range: { from: 0, to: 1 },
+    queries: [{ refId: 'A', type: 'sql', sql }],
+  });
+  const value = res.results.A?.frames[0]?.fields[0]?.values[0];
+  return value === undefined ? '?' : String(value);
+}
+
+// ------------------------------------------------------------------------------- the run
+
+const started = performance.now();
+
+if (flags['generate-only']) {
+  const marker = (!flags.fresh && (await readMarker(DIR))) || (await generate(DIR));
+  const stored = await storedFigures(DIR);
+  const g = marker.generation;
+  process.stdout.write(
+    `${DIR}: ${n(g.rowsWritten)} rows in ${secs(g.ms)} (${n((g.eventsRead * 1000) / g.ms)} events/s), ` +
+      `${mb(stored.bytes)} in ${n(stored.files)} files over ${stored.days} days\n`,
+  );
+  process.exit(0);
+}
+
+const load0 = os.loadavg();
+let marker = flags.fresh ? null : await readMarker(DIR);
+const reused = marker !== null;
+if (marker) log(`reusing ${DIR} (generated ${marker.generation.at}; --fresh regenerates)`);
+else marker = await generateInChild(DIR);
+const stored = await storedFigures(DIR);
+const gen = marker.generation;
+
+const useDashboards = !flags['script-panels'];
+const panels = useDashboards ? await dashboardPanels(path.resolve(ROOT, flags.dashboards)) : PANELS;
+const panelsText = useDashboards
+  ? `${panels.length} panel targets of ${path.resolve(ROOT, flags.dashboards)}/*.json, template variables at All`
+  : `${panels.length} panel queries of 4 dashboards defined in this script (one raw SQL)`;
+const engine = await DuckDbEngine.open(DIR);
+const service = new QueryService(engine, { timeoutMs: SERVE_TIMEOUT_MS });
+const duckdbVersion = await scalar(service, 'SELECT version()');
+const threads = await scalar(service, "SELECT current_setting('threads')");
+const memoryLimit = await scalar(service, "SELECT current_setting('memory_limit')");
+
+const results: { window: (typeof WINDOWS)[number]; range: Range; events: number; timings: Timing[] }[] = [];
+const dashboards: { window: string; dashboard: string; panels: number; p50: number; p95: number }[] = [];
+try {
+  for (const window of WINDOWS) {
+    const range = { from: marker.to - window.ms, to: marker.to };
+    log(
+      `${window.label}: ${iso(range.from)} → ${iso(range.to)}, ${panels.length} panels × (1 + ${RUNS}) runs`,
+    );
+    const timings: Timing[] = [];
+    for (const panel of panels) {
+      const t = await timePanel(service, range, panel);
+      if (t.error) log(`  ${panel.dashboard} / ${panel.name}: FAILED ${t.error}`);
+      timings.push(t);
+    }
+    const events = Number(
+      (await service.query(request(range, [{ refId: 'A', type: 'stat' }]))).results.A?.frames[0]?.fields[0]
+        ?.values[0] ?? NaN,
+    );
+    results.push({ window, range, events, timings });
+    log(`  worst p95 ${ms1(Math.max(...timings.map((x) => x.p95 || 0)))}; timing the dashboard openings`);
+    for (const name of [...new Set(panels.map((p) => p.dashboard))]) {
+      const its = panels.filter((p) => p.dashboard === name);
+      const times = await timeDashboard(service, range, its);
+      dashboards.push({
+        window: window.label,
+        dashboard: name,
+        panels: its.length,
+        p50: percentile(times, 50),
+        p95: percentile(times, 95),
+      });
+    }
+  }
+} finally {
+  await engine.close();
+}
+
+// ------------------------------------------------------------------------------- report
+
+const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+const out: string[] = ['', 'closer-audit query benchmark (DuckDB, QueryService end to end)', ''];
+const cpus = os.cpus();
+out.push(
+  table([
+    [
+      'machine',
+      `${os.availableParallelism()} CPUs (nproc), ${cpus[0]?.model ?? '?'}, ${mb(os.totalmem())} RAM`,
+    ],
+    ['node', `${process.version} ${process.platform}-${process.arch}`],
+    [
+      'duckdb',
+      `${duckdbVersion}, threads ${threads}, memory_limit ${memoryLimit} (DuckDbEngine.open defaults)`,
+    ],
+    [
+      'load average',
+      `${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} at end`,
+    ],
+    ['data', `${DIR}${reused ? ' (reused)' : ''}`],
+    ['range', `${iso(marker.from)} → ${iso(marker.to)}, ${marker.days} days, all sealed`],
+    [
+      'generation',
+      `${n(gen.rowsWritten)} rows (${n(gen.eventsRead)} events read, ${n(gen.quarantined)} quarantined) in ` +
+        `${secs(gen.ms)}: ${n((gen.eventsRead * 1000) / gen.ms)} events/s, peak RSS ${mb(gen.maxRssBytes)}` +
+        `${reused ? `, on ${gen.at}` : ''}`,
+    ],
+    [
+      'on disk',
+      `${mb(stored.bytes)} of Parquet (${(stored.bytes / gen.rowsWritten).toFixed(1)} bytes/event), ` +
+        `${n(stored.files)} files over ${stored.days} days: ${stored.filesPerDay.min}–${stored.filesPerDay.max} per day`,
+    ],
+    ['panels', panelsText],
+    [
+      'requests',
+      `one panel per request, 1 warm-up + ${RUNS} timed runs each, maxDataPoints ${MAX_DATA_POINTS}, ` +
+        `intervalMs range/maxDataPoints rounded up`,
+    ],
+  ]),
+);
+
+for (const r of results) {
+  out.push(
+    '',
+    `last ${r.window.label}: ${iso(r.range.from)} → ${iso(r.range.to)}, ${n(r.events)} events, ` +
+      `${daysOf(r.range).length} day(s), intervalMs ${n(grafanaIntervalMs(r.range))}`,
+  );
+  const rows: string[][] = [['dashboard', 'panel', 'type', 'p50', 'p95', 'max', 'rows', 'files']];
+  for (const t of r.timings) {
+    rows.push(
+      t.error
+        ? [t.dashboard, t.name, t.type, 'failed', t.error, '', '', '']
+        : [
+            t.dashboard,
+            t.name,
+            t.type,
+            ms1(t.p50),
+            ms1(t.p95),
+            ms1(t.max),
+            n(t.rows),
+            t.filesRead === null ? '-' : String(t.filesRead),
+          ],
+    );
+  }
+  out.push(table(rows, [3, 4, 5, 6, 7]));
+}
+
+out.push('', `dashboard openings (all its panels' requests at once), 1 warm-up + ${RUNS} timed runs:`);
+out.push(
+  table(
+    [
+      ['window', 'dashboard', 'panels', 'p50', 'p95'],
+      ...dashboards.map((d) => [d.window, d.dashboard, String(d.panels), ms1(d.p50), ms1(d.p95)]),
+    ],
+    [2, 3, 4],
+  ),
+);
+
+const targets: string[][] = [['target', 'figure', 'verdict']];
+for (const r of results) {
+  const ok = r.timings.filter((t) => !t.error);
+  const worst = ok.reduce<Timing | null>((w, t) => (w === null || t.p95 > w.p95 ? t : w), null);
+  const failed = r.timings.length - ok.length;
+  const worstText = worst ? `${ms1(worst.p95)} (${worst.dashboard} / ${worst.name})` : '-';
+  targets.push([
+    `worst p95, last ${r.window.label}${r.window.label === '30 d' ? ` < ${TARGET_P95_MS} ms` : ''}`,
+    `${worstText}${failed ? `, ${failed} failed` : ''}`,
+    r.window.label === '30 d' ? verdict(failed === 0 && worst !== null && worst.p95 < TARGET_P95_MS) : '',
+  ]);
+}
+for (const r of results) {
+  const files = r.timings.map((t) => t.filesRead).filter((f): f is number => f !== null);
+  const most = files.length ? Math.max(...files) : NaN;
+  const exact = daysOf(r.range).length;
+  const foreign = [...new Set(r.timings.flatMap((t) => t.foreignDays))];
+  targets.push([
+    `files read, last ${r.window.label} ≤ ${r.window.maxFiles} (exactly ${exact} day file${exact > 1 ? 's' : ''})`,
+    `${Number.isNaN(most) ? '-' : `at most ${most}, at least ${Math.min(...files)}`}` +
+      `${foreign.length ? `; days outside the window: ${foreign.join(', ')}` : '; only the window’s days'}`,
+    verdict(files.length === r.timings.length && most <= r.window.maxFiles && foreign.length === 0),
+  ]);
+}
+const last24 = results.find((r) => r.window.label === '24 h');
+if (last24) {
+  const files = last24.timings.map((t) => t.filesRead);
+  targets.push([
+    'a one-day query reads only that day’s file',
+    files.every((f) => f === 1) ? 'every panel read 1 file' : `files read: ${files.join(', ')}`,
+    verdict(files.every((f) => f === 1)),
+  ]);
+}
+out.push('', table(targets));
+out.push(
+  '',
+  `peak RSS of this process (queries only; generation ran in its own process) ${mb(
+    process.resourceUsage().maxRSS * 1024,
+  )}`,
+  `bench took ${secs(performance.now() - started)}`,
+  '',
+);
+process.stdout.write(out.join('\n'));
