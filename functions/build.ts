@@ -4,7 +4,7 @@
  * the CLI into dist/cli/ (bin.js runs it when it is fresher than the sources). `npm ci` runs this
  * through the `prepare` script.
  */
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -62,10 +62,15 @@ export async function bundleFunctions(): Promise<Record<string, number>> {
   return sizes;
 }
 
+/** Built beside, then swapped in: a CLI started meanwhile never finds a half-written bundle. */
 export async function bundleCli(): Promise<number> {
   const dir = path.join(root, 'dist/cli');
+  const next = path.join(root, `dist/.cli-${process.pid}`);
+  await rm(next, { recursive: true, force: true });
+  const size = await bundle('functions/cli/main.ts', next);
   await rm(dir, { recursive: true, force: true });
-  return bundle('functions/cli/main.ts', dir);
+  await rename(next, dir);
+  return size;
 }
 
 /**
@@ -89,9 +94,10 @@ export async function writeGlueTable(): Promise<string> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // `--functions`: the Lambda bundles and the Glue table only (what serverless.yml packages).
   const sizes = await bundleFunctions();
   await writeGlueTable();
-  sizes.cli = await bundleCli();
+  if (!process.argv.includes('--functions')) sizes.cli = await bundleCli();
   for (const [name, size] of Object.entries(sizes)) {
     process.stdout.write(`${name}: ${(size / 1024).toFixed(0)} KiB\n`);
   }

@@ -96,14 +96,14 @@ describe('closer-audit CLI', () => {
   it('syncs the generated sample by default, with no Elasticsearch and no AWS', async () => {
     const dir = await tmpDir('cli-default');
     const run = await cli(['sync', '--out', dir]);
-    expect(run.code).toBe(0);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toContain('generated sample feed');
     const rows = await storedRows(dir);
     expect(rows.length).toBeGreaterThan(500);
     expect((await listKeys(dir, 'state')).length).toBe(1);
     // Run again: the open window is rewritten, sealed days are not re-read, nothing doubles.
     const again = await cli(['sync', '--out', dir]);
-    expect(again.code).toBe(0);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
     const ids = (await storedRows(dir)).map((r) => r.event_id);
     expect(new Set(ids).size).toBe(ids.length);
   });
