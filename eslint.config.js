@@ -1,5 +1,7 @@
 import js from '@eslint/js';
 import globals from 'globals';
+import react from 'eslint-plugin-react';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -26,7 +28,26 @@ export default tseslint.config(
   },
   {
     // Tests walk generated JSON (CloudFormation, query results) whose shape they assert.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'test/**/*.tsx'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The Grafana plugin: React in the browser. JSX uses the classic transform
+    // (React.createElement), since Grafana before 12.0.10 shares no react/jsx-runtime.
+    files: ['plugin/src/**/*.{ts,tsx}', 'test/plugin/**/*.{ts,tsx}'],
+    ...react.configs.flat.recommended,
+    ...reactHooks.configs.flat.recommended,
+    plugins: { react, 'react-hooks': reactHooks },
+    languageOptions: {
+      ...react.configs.flat.recommended.languageOptions,
+      globals: { ...globals.browser },
+    },
+    settings: { react: { version: '18.3' } },
+    rules: {
+      ...react.configs.flat.recommended.rules,
+      ...reactHooks.configs.flat.recommended.rules,
+      'react/prop-types': 'off',
+      'react/react-in-jsx-scope': 'error',
+    },
   },
 );
