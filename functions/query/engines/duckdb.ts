@@ -18,6 +18,8 @@ import {
 export interface DuckDbEngineOptions {
   threads?: number;
   memoryLimit?: string;
+  /** Connections queries run on at once: a dashboard's short panels need not wait for its long ones. */
+  connections?: number;
 }
 
 const EMPTY_TABLE = 'closer_empty_events';
@@ -37,11 +39,27 @@ const SQL_TYPE = {
 export class DuckDbEngine implements QueryEngine {
   readonly dialect = duckdbDialect;
 
+  private readonly idle: DuckDBConnection[];
+  private readonly waiting: ((conn: DuckDBConnection) => void)[] = [];
+
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly conn: DuckDBConnection,
+    private readonly all: DuckDBConnection[],
     private readonly dataDir: string,
-  ) {}
+  ) {
+    this.idle = [...all];
+  }
+
+  private acquire(): Promise<DuckDBConnection> {
+    const conn = this.idle.pop();
+    return conn ? Promise.resolve(conn) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(conn: DuckDBConnection): void {
+    const next = this.waiting.shift();
+    if (next) next(conn);
+    else this.idle.push(conn);
+  }
 
   static async open(dataDir: string, options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
     const dir = path.resolve(dataDir);
@@ -53,12 +71,17 @@ export class DuckDbEngine implements QueryEngine {
     });
     const conn = await instance.connect();
     const cols = EVENT_COLUMNS.map((c) => `"${c.name}" ${SQL_TYPE[c.type]}`).join(', ');
-    // A range with no files yet still answers, with the right columns and no rows.
-    await conn.run(`CREATE TEMP TABLE ${EMPTY_TABLE} (${cols}, dt VARCHAR)`);
+    // A range with no files yet still answers, with the right columns and no rows. (Raw SQL
+    // cannot write to it: only a single SELECT ever runs.)
+    await conn.run(`CREATE TABLE ${EMPTY_TABLE} (${cols}, dt VARCHAR)`);
     await conn.run(`SET allowed_directories = ['${dir.replace(/'/g, "''")}/']`);
     await conn.run('SET enable_external_access = false');
     await conn.run('SET lock_configuration = true');
-    return new DuckDbEngine(instance, conn, dir);
+    // Settings are the instance's: connections opened after the lock share them.
+    const more = await Promise.all(
+      Array.from({ length: Math.max(0, (options.connections ?? 2) - 1) }, () => instance.connect()),
+    );
+    return new DuckDbEngine(instance, [conn, ...more], dir);
   }
 
   /** The files of the range's days only: a one-day query opens that day's objects and no others. */
@@ -83,9 +106,23 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async run(sql: string, params: Param[], options: RunOptions = {}): Promise<QueryResult> {
-    const prepared = await this.conn.prepare(sql);
+    const conn = await this.acquire();
+    try {
+      return await this.runOn(conn, sql, params, options);
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  private async runOn(
+    conn: DuckDBConnection,
+    sql: string,
+    params: Param[],
+    options: RunOptions,
+  ): Promise<QueryResult> {
+    const prepared = await conn.prepare(sql);
     bindAll(prepared, params);
-    const stop = () => this.conn.interrupt();
+    const stop = () => conn.interrupt();
     let timedOut = false;
     const timer =
       options.timeoutMs !== undefined
@@ -118,7 +155,16 @@ export class DuckDbEngine implements QueryEngine {
 
   /** One statement, and a SELECT: DuckDB's own parser says which. */
   async checkReadOnly(sql: string): Promise<void> {
-    const extracted = await this.conn.extractStatements(sql);
+    const conn = await this.acquire();
+    try {
+      await this.checkOn(conn, sql);
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  private async checkOn(conn: DuckDBConnection, sql: string): Promise<void> {
+    const extracted = await conn.extractStatements(sql);
     if (extracted.count !== 1) throw new Error('raw SQL must be exactly one statement');
     let prepared: DuckDBPreparedStatement | null = null;
     try {
@@ -130,7 +176,7 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async close(): Promise<void> {
-    this.conn.closeSync();
+    for (const conn of this.all) conn.closeSync();
     this.instance.closeSync();
   }
 }
