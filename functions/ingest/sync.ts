@@ -91,12 +91,13 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
       for (const chunk of days(range)) {
         const dt = partitionOf(chunk.from);
         const daySealed = floorDay(chunk.from) + DAY_MS <= sealBoundary;
-        if (explicit && daySealed && !state.pendingCompaction.includes(dt)) {
+        // A day written straight to its day object has no hour objects to fold.
+        const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
+        if (explicit && daySealed && !dayMode && !state.pendingCompaction.includes(dt)) {
           // Recorded first: a crash before compaction leaves the day to the next run to fold.
           state.pendingCompaction.push(dt);
           await store.save(state);
         }
-        const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
         const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
         const through = result.complete ? chunk.to : result.doneThrough;
         if (!explicit) state.syncedThrough = iso(Math.min(through, now));
@@ -105,7 +106,7 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
         if (!explicit && sealed > Date.parse(state.sealedThrough ?? iso(0))) {
           state.sealedThrough = iso(sealed);
           summary.sealedThrough = state.sealedThrough;
-          if (result.complete && daySealed && !state.pendingCompaction.includes(dt)) {
+          if (result.complete && daySealed && !dayMode && !state.pendingCompaction.includes(dt)) {
             state.pendingCompaction.push(dt);
           }
           await store.save(state);
