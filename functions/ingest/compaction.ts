@@ -1,8 +1,6 @@
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import type { StoredEvent } from '../../shared/event/columns.js';
 import type { EventWriter } from '../formats/event-writer.js';
+import { gzipLines } from '../formats/gzip-lines.js';
 import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
 import { readParquetEvents } from '../formats/parquet-reader.js';
 import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
@@ -84,11 +82,7 @@ async function* readObject(storage: Storage, format: Format, key: string): Async
     }
     return;
   }
-  const body = await storage.get(key);
-  if (!body) return;
-  const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line) continue;
+  for await (const line of gzipLines(storage, key)) {
     const row = JSON.parse(line) as Record<string, unknown>;
     yield {
       ...row,

@@ -1,9 +1,7 @@
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { DAY_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import { gzipLines } from '../formats/gzip-lines.js';
 import { partitionPrefix } from '../ingest/layout.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
@@ -45,14 +43,8 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
     for await (const o of storage.list(`quarantine/dt=${dt}/`)) {
       const m = /\/h(\d{2})\.ndjson\.gz$/.exec(o.key);
       if (!m) continue;
-      const body = await storage.get(o.key);
-      if (!body) continue;
       const slot = day + Number(m[1]) * 3_600_000;
-      const lines = createInterface({
-        input: Readable.from([body]).pipe(createGunzip()),
-        crlfDelay: Infinity,
-      });
-      for await (const line of lines) if (line) bump(quarantined, slot);
+      for await (const _line of gzipLines(storage, o.key)) bump(quarantined, slot);
     }
   }
   return { rows, quarantined };

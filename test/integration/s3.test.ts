@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@elastic/elasticsearch';
 import type { Context } from 'aws-lambda';
@@ -21,31 +18,12 @@ import {
   testS3Storage,
   uniquePrefix,
 } from '../support/s3.js';
+import { cli } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DAY = 24 * HOUR;
 
 beforeAll(() => ensureTestBucket());
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLOSER_')));
-    const child = spawn(process.execPath, [path.join(root, 'functions/cli/bin.js'), ...args], {
-      env: { ...clean, ...env },
-      cwd: root,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 function lambdaContext(remainingMs = 600_000): Context {
   return {
