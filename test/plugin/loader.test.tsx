@@ -5,17 +5,11 @@ import userEvent from '@testing-library/user-event';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import * as grafanaData from '@grafana/data';
-import * as grafanaRuntime from '@grafana/runtime';
-import * as grafanaUi from '@grafana/ui';
-import * as emotionCss from '@emotion/css';
-import * as ReactNs from 'react';
-import * as ReactDom from 'react-dom';
-import * as rxjs from 'rxjs';
-import * as rxjsOperators from 'rxjs/operators';
 import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
 import { buildInto, ROOT } from './support/build.js';
 import { mockTemplateSrv } from './support/grafana.js';
+import * as grafanaData from '@grafana/data';
+import { registerSharedModules } from './support/shared-modules.js';
 
 // The built plugin as Grafana loads it: dist/module.js through SystemJS 6.15.1 with its AMD
 // extra (Grafana's loader), the real @grafana/* packages registered as the shared modules the
@@ -51,22 +45,7 @@ function loadSystemJs(): SystemJS {
       text: async () => text,
     };
   };
-  const shared: Record<string, object> = {
-    '@grafana/data': grafanaData,
-    '@grafana/runtime': grafanaRuntime,
-    '@grafana/ui': grafanaUi,
-    '@emotion/css': emotionCss,
-    react: { ...ReactNs, default: ReactNs },
-    'react-dom': { ...ReactDom, default: ReactDom },
-    rxjs,
-    'rxjs/operators': rxjsOperators,
-  };
-  const imports: Record<string, string> = {};
-  for (const [name, module] of Object.entries(shared)) {
-    System.set(`package:${name}`, module);
-    imports[name] = `package:${name}`;
-  }
-  System.addImportMap({ imports });
+  registerSharedModules(System);
   return System;
 }
 

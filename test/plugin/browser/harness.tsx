@@ -1,16 +1,13 @@
 // The page the browser test opens: Grafana's plugin loader in miniature. It registers the real
 // @grafana/* packages (bundled for the browser) as SystemJS shared modules, loads the built
 // module.js through SystemJS with the AMD extra, and renders the plugin's editors.
-import * as ReactNs from 'react';
 import React, { useRef, useState } from 'react';
-import * as ReactDom from 'react-dom';
 import { createRoot } from 'react-dom/client';
-import * as emotionCss from '@emotion/css';
 import * as grafanaData from '@grafana/data';
 import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import * as rxjs from 'rxjs';
-import * as rxjsOperators from 'rxjs/operators';
+import { registerSharedModules } from '../support/shared-modules.js';
 
 interface SystemJS {
   set(id: string, module: object): void;
@@ -27,25 +24,6 @@ declare global {
 
 export const PLUGIN_URL = '/public/plugins/closer-audit-datasource/module.js';
 const PROXY_URL = '/api/datasources/proxy/uid/closer-audit';
-
-function registerShared(System: SystemJS): void {
-  const shared: Record<string, object> = {
-    '@grafana/data': grafanaData,
-    '@grafana/runtime': grafanaRuntime,
-    '@grafana/ui': grafanaUi,
-    '@emotion/css': emotionCss,
-    react: { ...ReactNs, default: ReactNs },
-    'react-dom': { ...ReactDom, default: ReactDom },
-    rxjs,
-    'rxjs/operators': rxjsOperators,
-  };
-  const imports: Record<string, string> = {};
-  for (const [name, module] of Object.entries(shared)) {
-    System.set(`package:${name}`, module);
-    imports[name] = `package:${name}`;
-  }
-  System.addImportMap({ imports });
-}
 
 /** Grafana's backend service, for the page: the data proxy is the test's server. */
 function installServices(): void {
@@ -71,7 +49,7 @@ function installServices(): void {
 }
 
 async function main(): Promise<void> {
-  registerShared(window.System);
+  registerSharedModules(window.System);
   installServices();
   const { plugin } = await window.System.import(PLUGIN_URL);
   const QueryEditor = plugin.components.QueryEditor!;
