@@ -29,6 +29,7 @@ import {
   type RunnerResult,
 } from './common.js';
 import { summariseProfileFile } from './profile.js';
+import { secs, table } from './print.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -112,21 +113,8 @@ if (profile !== undefined && profile !== 'cpu' && profile !== 'heap') throw new 
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const rate = (events: number, ms: number) => (events * 1000) / ms;
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-
-function table(rows: string[][], right: number[] = []): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => (right.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 // ------------------------------------------------------------------------------- Elasticsearch
 

@@ -22,6 +22,7 @@ import { DAY_MS, HOUR_MS, floorDay } from '../../shared/event/partition.js';
 import { daysOf } from '../../shared/query/compile.js';
 import type { Query, Range } from '../../shared/query/model.js';
 import { ingestContext } from '../support/ingest.js';
+import { secs, table } from './print.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(THIS_FILE), '../..');
@@ -83,21 +84,8 @@ const DIR = path.resolve(flags.dir ?? path.join(os.tmpdir(), `closer-audit-bench
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const ms1 = (ms: number) => `${ms.toFixed(1)} ms`;
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function table(rows: string[][], right: number[] = []): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => (right.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number {
