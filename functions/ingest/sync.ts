@@ -47,6 +47,8 @@ export interface SyncRequest {
 }
 
 const DEFAULT_INITIAL_LOOKBACK_MS = 7 * DAY_MS;
+const YIELD_EVERY = 256;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const iso = (ms: number) => new Date(ms).toISOString();
 const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
 
@@ -282,8 +284,15 @@ async function ingestChunk(
         log.info('stopping before the time limit', { doneThrough: iso(doneThrough) });
         return { complete: false, doneThrough };
       }
+      let sinceYield = 0;
       for (const { hit, slotTs, rejected } of page) {
         summary.eventsRead++;
+        // Let the event loop read the next page off the socket while this one is processed: a
+        // page held up in the kernel's buffer stalls Elasticsearch, and fetching stops overlapping.
+        if (++sinceYield === YIELD_EVERY) {
+          sinceYield = 0;
+          await yieldToIo();
+        }
         if (rejected !== undefined || slotTs === null) {
           await unslotted.add(hit, rejected ?? 'no @timestamp');
           summary.quarantined++;

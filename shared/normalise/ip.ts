@@ -10,12 +10,37 @@ export function canonicalIp(value: unknown): string | null {
   let s = value.trim();
   const slash = s.lastIndexOf('/');
   if (slash >= 0) s = s.slice(slash + 1);
+  // Nearly every address is a canonical dotted quad already: checked by hand, returned as it is.
+  if (isCanonicalIpv4(s)) return s;
   if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   const pct = s.indexOf('%');
   if (pct >= 0) s = s.slice(0, pct);
   if (isIPv4(s)) return s.split('.').map(Number).join('.');
   if (isIPv6(s)) return compressIpv6(s);
   return null;
+}
+
+/** Four decimal octets, each 0-255 without leading zeros. */
+function isCanonicalIpv4(s: string): boolean {
+  let dots = 0;
+  let octet = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      octet = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return false;
+    if (digits === 0) leadingZero = c === 48;
+    else if (leadingZero) return false;
+    octet = octet * 10 + (c - 48);
+    if (++digits > 3 || octet > 255) return false;
+  }
+  return dots === 3 && digits > 0;
 }
 
 function compressIpv6(addr: string): string {

@@ -3,9 +3,6 @@
  * `/api/users/agents/<uuid>/skills` → agent, <uuid>. The last id-like segment wins, named by the
  * segment before it, singularised.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NUMERIC = /^\d+$/;
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 export function urlPath(url: string): string | null {
   const m = /^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/[^/?#]*)?([^?#]*)/i.exec(url);
@@ -13,12 +10,33 @@ export function urlPath(url: string): string | null {
   return path === '' ? null : path;
 }
 
+/** A UUID, a number, or a 24-hex-digit object id; checked by hand, it runs for every segment. */
 function isId(segment: string): boolean {
-  return UUID.test(segment) || NUMERIC.test(segment) || OBJECT_ID.test(segment);
+  const n = segment.length;
+  if (n === 0) return false;
+  if (n === 36) {
+    for (let i = 0; i < 36; i++) {
+      const c = segment.charCodeAt(i);
+      if (i === 8 || i === 13 || i === 18 || i === 23 ? c !== 45 : !isHex(c)) return false;
+    }
+    return true;
+  }
+  let digits = true;
+  let hex = true;
+  for (let i = 0; i < n && (digits || hex); i++) {
+    const c = segment.charCodeAt(i);
+    if (c < 48 || c > 57) digits = false;
+    if (!isHex(c)) hex = false;
+  }
+  return digits || (hex && n === 24);
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
 function singular(word: string): string {
-  const w = word.toLowerCase().replace(/-/g, '_');
+  const w = word.toLowerCase().replaceAll('-', '_');
   if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
   if (w.endsWith('sses') || w.endsWith('xes')) return w.slice(0, -2);
   if (w.endsWith('s') && !w.endsWith('ss')) return w.slice(0, -1);
@@ -27,7 +45,7 @@ function singular(word: string): string {
 
 export function resourceOf(path: string | null): { type: string; id: string } | null {
   if (!path) return null;
-  const segments = path.split('/').filter(Boolean);
+  const segments = path.split('/').filter((segment) => segment !== '');
   for (let i = segments.length - 1; i > 0; i--) {
     const seg = segments[i] as string;
     const prev = segments[i - 1] as string;
@@ -37,6 +55,7 @@ export function resourceOf(path: string | null): { type: string; id: string } | 
 }
 
 function decodeSafe(s: string): string {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {

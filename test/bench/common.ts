@@ -29,6 +29,8 @@ export function burstHour(spec: FeedSpec): number {
 export interface RunnerArgs {
   url: string;
   index: string;
+  /** Ask Elasticsearch for gzip'd pages (the product's default; the bench turns it off on loopback). */
+  compression: boolean;
   from: number;
   to: number;
   /** sync only */
@@ -127,7 +129,8 @@ export class PageTimer {
   pages = 0;
   maxPageSize = 0;
 
-  async *wrap<T>(pages: AsyncIterable<T[]>): AsyncIterable<T[]> {
+  /** Pages are hit arrays or normalised batches; either way the timer counts their hits. */
+  async *wrap<T extends { length: number } | { size: number }>(pages: AsyncIterable<T>): AsyncIterable<T> {
     const it = pages[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -136,7 +139,8 @@ export class PageTimer {
         this.waitMs += performance.now() - t0;
         if (next.done) return;
         this.pages++;
-        this.maxPageSize = Math.max(this.maxPageSize, next.value.length);
+        const page = next.value;
+        this.maxPageSize = Math.max(this.maxPageSize, 'size' in page ? page.size : page.length);
         yield next.value;
       }
     } finally {

@@ -54,6 +54,7 @@ const { values: flags } = parseArgs({
     days: { type: 'string', default: '30' },
     small: { type: 'string', default: '100000' },
     keep: { type: 'boolean', default: false },
+    gzip: { type: 'boolean', default: false },
     'skip-elasticdump': { type: 'boolean', default: false },
     limits: { type: 'string', default: '1000,5000,10000' },
     profile: { type: 'string' },
@@ -444,7 +445,7 @@ try {
   const now = range.to + 2 * DAY_MS;
   const index = benchIndex(main);
   const total = main.events + main.burst;
-  const base: RunnerArgs = { url: node.url, index, from: range.from, to: range.to };
+  const base: RunnerArgs = { url: node.url, index, compression: flags.gzip, from: range.from, to: range.to };
 
   // The first fetch also warms the node's caches; the faster of the two is the reference.
   log('fetch-only, 1st (also warms the caches)');
@@ -466,7 +467,7 @@ try {
     log(`sync → Parquet, ${n(small.events + small.burst)} events`);
     const r = feedRange(small);
     syncSmall = await runRunner('sync-runner.ts', {
-      url: node.url,
+      ...base,
       index: benchIndex(small),
       from: r.from,
       to: r.to,

@@ -215,6 +215,38 @@ describe('scheduled runs: lookback, late events, crash safety', () => {
   });
 });
 
+describe('response compression', () => {
+  it("reads the same rows with gzip'd responses (CLOSER_ES_COMPRESSION=on) as with plain ones", async () => {
+    // The proxy only forwards and notes what each side said about encodings.
+    const proxy = await startProxy(esUrl());
+    try {
+      const outs: string[] = [];
+      for (const compression of [true, false]) {
+        const out = await tmpDir(`es-compression-${compression}`);
+        const src = new ElasticsearchSource(
+          { url: proxy.url, index: `${base}-main`, compression },
+          { pageSize: 300 },
+        );
+        await runSync(ingestContext(out, src, { now: () => NOW }), { from: FROM, to: NOW });
+        await src.close();
+        outs.push(out);
+      }
+      const searches = proxy.seen.filter((r) => r.url.includes('_search'));
+      const gzipped = searches.filter((r) => r.acceptEncoding?.includes('gzip'));
+      expect(gzipped.length).toBeGreaterThan(3);
+      expect(gzipped.every((r) => r.responseEncoding === 'gzip')).toBe(true);
+      const plain = searches.filter((r) => !r.acceptEncoding?.includes('gzip'));
+      expect(plain.length).toBe(gzipped.length);
+      expect(plain.every((r) => r.responseEncoding === undefined)).toBe(true);
+      const [withGzip, without] = await Promise.all(outs.map((o) => storedRows(o)));
+      expect(withGzip?.length).toBe(TOTAL);
+      expect(withGzip).toEqual(without);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('transient Elasticsearch failures', () => {
   it('retries 429s with backoff and still reads every document once', async () => {
     // A real node will not answer 429 on demand: the proxy refuses every third search with 429,

@@ -4,6 +4,9 @@ export interface SeenRequest {
   method: string;
   url: string;
   authorization: string | undefined;
+  acceptEncoding: string | undefined;
+  /** The upstream response's Content-Encoding, once it answered. */
+  responseEncoding?: string;
 }
 
 export type Answer = { status: number; body: unknown; contentType?: string } | 'reset' | null;
@@ -18,7 +21,13 @@ export async function startProxy(target: string, intercept: Intercept = () => nu
   const upstream = new URL(target);
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
+    const request: SeenRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      authorization: req.headers.authorization,
+      acceptEncoding: req.headers['accept-encoding'],
+    };
+    seen.push(request);
     const answer = intercept(req, seen.length);
     if (answer === 'reset') {
       req.socket.destroy();
@@ -44,6 +53,7 @@ export async function startProxy(target: string, intercept: Intercept = () => nu
         headers: req.headers,
       },
       (up) => {
+        request.responseEncoding = up.headers['content-encoding'];
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },

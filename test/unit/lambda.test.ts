@@ -84,6 +84,21 @@ describe('Elasticsearch credentials for the Lambda', () => {
     expect(asked).toEqual(['secret:arn:secret', 'ssm:/closer/es']);
     await expect(esConfigForLambda({}, fetchers)).rejects.toThrow('no Elasticsearch URL');
   });
+
+  it("asks for gzip'd responses only when CLOSER_ES_COMPRESSION says so", async () => {
+    const fetchers = { secret: async () => '{"apiKey":"k"}', parameter: async () => undefined };
+    const env = { CLOSER_ES_URL: 'https://es:9200', CLOSER_ES_SECRET_ID: 'arn:secret' };
+    expect((await esConfigForLambda(env, fetchers)).compression).toBeUndefined();
+    expect((await esConfigForLambda({ ...env, CLOSER_ES_COMPRESSION: 'on' }, fetchers)).compression).toBe(
+      true,
+    );
+    expect((await esConfigForLambda({ ...env, CLOSER_ES_COMPRESSION: 'off' }, fetchers)).compression).toBe(
+      false,
+    );
+    await expect(esConfigForLambda({ ...env, CLOSER_ES_COMPRESSION: 'gzip' }, fetchers)).rejects.toThrow(
+      'CLOSER_ES_COMPRESSION must be on or off',
+    );
+  });
 });
 
 describe('query Lambda adapter', () => {

@@ -173,10 +173,19 @@ describe('source.ip', () => {
     ['/0:0:0:0:0:ffff:c0a8:101', '192.168.1.1'],
     ['[::1]', '::1'],
     ['2001:db8:1:0:0:0:0:0', '2001:db8:1::'],
+    ['/0.0.0.0', '0.0.0.0'],
+    ['/255.255.255.255', '255.255.255.255'],
   ])('%s → %s', (raw, canonical) => {
     expect(canonicalIp(raw)).toBe(canonical);
     expect(ok(withMessage({ 'source.ip': raw })).source_ip).toBe(canonical);
   });
+
+  it.each(['/256.1.1.1', '/1.2.3', '/1.2.3.4.5', '/1..2.3', '/1.2.3.', '/1.2.3.4a', '/1234.1.1.1'])(
+    'reads %s as no address',
+    (raw) => {
+      expect(canonicalIp(raw)).toBeNull();
+    },
+  );
 
   it('keeps an unreadable address in extra instead of dropping it', () => {
     const e = ok(withMessage({ 'source.ip': '/not-an-ip' }));
@@ -204,14 +213,44 @@ describe('timestamps', () => {
     expect(ok(withMessage({}, raw)).ts).toBe(expected);
   });
 
-  it.each(['2021-02-30T00:00:00Z', 'yesterday', '2021-13-01T00:00:00Z', '', null, {}])(
-    'rejects %p',
-    (raw) => {
-      expect(parseTimestamp(raw)).toBeNull();
-      const r = normaliseHit(withMessage({}, raw), ctx);
-      expect(r.ok).toBe(false);
-    },
-  );
+  it.each([
+    ['2024-02-29T23:59:59.999Z', Date.UTC(2024, 1, 29, 23, 59, 59, 999)],
+    ['2000-02-29T00:00:00.000+0000', Date.UTC(2000, 1, 29)],
+    ['1999-12-31T23:59:59.999+00:00', Date.UTC(1999, 11, 31, 23, 59, 59, 999)],
+  ])('reads the usual form %s', (raw, expected) => {
+    expect(parseTimestamp(raw)).toBe(expected);
+  });
+
+  it('reads back every millisecond it is given, in each of the usual forms', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      const ms = Date.UTC(1990, 0, 1) + ((next() * 2 ** 20 + next()) % (50 * 365 * 86_400_000));
+      const iso = new Date(ms).toISOString();
+      expect(parseTimestamp(iso)).toBe(ms);
+      expect(parseTimestamp(iso.replace('Z', '+0000'))).toBe(ms);
+      expect(parseTimestamp(iso.replace('Z', '+00:00'))).toBe(ms);
+    }
+  });
+
+  it.each([
+    '2021-02-30T00:00:00Z',
+    '2023-02-29T00:00:00.000+0000',
+    '1900-02-29T00:00:00.000Z',
+    '2021-04-31T00:00:00.000Z',
+    '2021-05-05T24:00:00.000Z',
+    '2021-05-05T09:60:00.000Z',
+    '2021-05-05T09:27:12.5x9Z',
+    'yesterday',
+    '2021-13-01T00:00:00Z',
+    '',
+    null,
+    {},
+  ])('rejects %p', (raw) => {
+    expect(parseTimestamp(raw)).toBeNull();
+    const r = normaliseHit(withMessage({}, raw), ctx);
+    expect(r.ok).toBe(false);
+  });
 
   it('quarantines a hit without @timestamp with that reason', () => {
     const r = normaliseHit({ _index: 'closer', _id: '1', _source: { message: {} } }, ctx);

@@ -1,6 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import type { EsConfig } from '../../sources/elasticsearch/config.js';
+import { esCompressionFromEnv, type EsConfig } from '../../sources/elasticsearch/config.js';
 
 // Warm invocations reuse the credentials for this long before asking again.
 const CACHE_SECONDS = 900;
@@ -73,5 +73,6 @@ export async function esConfigForLambda(
     apiKey: secret.apiKey,
     username: secret.username,
     password: secret.password,
+    compression: esCompressionFromEnv(env),
   };
 }

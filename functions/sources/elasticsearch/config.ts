@@ -11,6 +11,12 @@ export interface EsConfig {
   caFile?: string;
   /** Per-request timeout, ms. */
   requestTimeoutMs?: number;
+  /**
+   * Ask for gzip'd responses. Off by default, as in Elastic's own client: pages shrink about
+   * sevenfold on the wire, but gzip and gunzip cost CPU on both ends (measured on one host: the
+   * read alone 128k → 73k events/s, the sync 50k → 40k). Worth it on slow or metered links.
+   */
+  compression?: boolean;
 }
 
 export const DEFAULT_INDEX = 'closer';
@@ -26,7 +32,19 @@ export function esConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EsConfig 
     password: env.CLOSER_ES_PASSWORD,
     index: env.CLOSER_ES_INDEX || DEFAULT_INDEX,
     caFile: env.CLOSER_ES_CA_FILE,
+    compression: esCompressionFromEnv(env),
   };
+}
+
+export function esCompressionFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
+  return parseSwitch('CLOSER_ES_COMPRESSION', env.CLOSER_ES_COMPRESSION);
+}
+
+function parseSwitch(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|true|on|yes)$/i.test(value)) return true;
+  if (/^(0|false|off|no)$/i.test(value)) return false;
+  throw new Error(`${name} must be on or off, not ${JSON.stringify(value)}`);
 }
 
 /**
@@ -50,7 +68,7 @@ export function createEsClient(config: EsConfig): Client {
     // Retries are ours (withRetry): with backoff, jitter and 429s, which the client does not retry.
     maxRetries: 0,
     requestTimeout: config.requestTimeoutMs ?? 60_000,
-    compression: true,
+    compression: config.compression ?? false,
     Serializer: PlainJsonSerializer,
   };
   if (config.cloudId) options.cloud = { id: config.cloudId };
