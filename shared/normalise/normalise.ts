@@ -145,7 +145,7 @@ function flattenSource(source: Record<string, unknown>): { msg: Flat; top: Flat 
 }
 
 class FieldReader {
-  private readonly kept = new Map<string, unknown>();
+  private kept: Map<string, unknown> | null = null;
 
   constructor(
     private readonly msg: Flat,
@@ -196,12 +196,12 @@ class FieldReader {
   }
 
   keep(path: string, value: unknown): void {
-    this.kept.set(path, value);
+    (this.kept ??= new Map()).set(path, value);
   }
 
   /** What no column took, as JSON, redacted; `message.` is kept only where a top-level key is alike. */
   extra(redactor: Redactor): string | null {
-    if (this.msg.size === 0 && this.top.size === 0 && this.kept.size === 0) return null;
+    if (this.msg.size === 0 && this.top.size === 0 && !this.kept) return null;
     // No prototype: a field named __proto__ is data like any other.
     const out: Record<string, unknown> = Object.create(null);
     const put = (key: string, value: unknown) => {
@@ -210,7 +210,7 @@ class FieldReader {
     };
     for (const [key, value] of this.msg) put(this.top.has(key) ? `message.${key}` : key, value);
     for (const [key, value] of this.top) put(key, value);
-    for (const [key, value] of this.kept) put(key, value);
+    for (const [key, value] of this.kept ?? []) put(key, value);
     return JSON.stringify(out);
   }
 }
@@ -248,8 +248,13 @@ function str(value: unknown, path: string): string | null {
 
 function list(value: unknown): string[] {
   if (value == null) return [];
-  const items = Array.isArray(value) ? value : [value];
-  return items
+  if (!Array.isArray(value))
+    return value === '' ? [] : [typeof value === 'string' ? value : JSON.stringify(value)];
+  // Usually an array of non-empty strings already (the hit is ours to keep): taken as it is.
+  let plain = true;
+  for (let i = 0; i < value.length && plain; i++) plain = typeof value[i] === 'string' && value[i] !== '';
+  if (plain) return value as string[];
+  return value
     .filter((v) => v != null && v !== '')
     .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
 }

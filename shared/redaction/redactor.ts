@@ -18,6 +18,8 @@ const MAX_DEPTH = 100;
 const MAX_NESTING = 4;
 const KEY_CACHE_LIMIT = 10_000;
 const KEY_CACHE_MAX_KEY_LENGTH = 200;
+const VALUE_CACHE_LIMIT = 10_000;
+const VALUE_CACHE_MAX_LENGTH = 64;
 
 const NORMALISE_KEY = /[-_. ]/g;
 const KEY_PARTS = /[.[\]]+/;
@@ -58,6 +60,9 @@ const L_BRACKET = 91;
 const BACKSLASH = 92;
 const R_BRACKET = 93;
 const L_BRACE = 123;
+const SLASH = 47;
+const QUESTION = 63;
+const HASH = 35;
 const R_BRACE = 125;
 const LOWER_N = 110;
 const LOWER_R = 114;
@@ -184,6 +189,7 @@ export class Redactor {
   /** One regex for "could any value rule match?"; null when the sources cannot be combined. */
   private readonly valueDetector: RegExp | null;
   private readonly keyCache = new Map<string, KeyInfo>();
+  private readonly valueCache = new Map<string, string>();
   private nesting = 0;
 
   constructor(rules: RedactionRules = DEFAULT_REDACTION_RULES) {
@@ -484,40 +490,58 @@ export class Redactor {
 
   private urlUnchecked(u: string): string {
     let i = 0;
-    let out = '';
+    // Parts are only copied once one of them changes: most URLs come back as the very same string.
+    let head = '';
+    let changed = false;
     const scheme = SCHEME.exec(u);
     if (scheme !== null) i = scheme[0].length;
     if (u.startsWith('//', i)) {
       const authStart = i + 2;
       let authEnd = u.length;
       for (let j = authStart; j < u.length; j++) {
-        const c = u[j];
-        if (c === '/' || c === '?' || c === '#') {
+        const c = u.charCodeAt(j);
+        if (c === SLASH || c === QUESTION || c === HASH) {
           authEnd = j;
           break;
         }
       }
-      const authority = u.slice(authStart, authEnd);
-      const at = authority.lastIndexOf('@');
-      out = u.slice(0, authStart);
-      if (at === -1) out += authority;
-      else {
+      const at = u.lastIndexOf('@', authEnd - 1);
+      if (at >= authStart) {
         // user:password@ keeps the user; a lone user@ may itself be a token (https://<token>@host)
-        const userinfo = authority.slice(0, at);
+        const userinfo = u.slice(authStart, at);
         const colon = userinfo.indexOf(':');
-        out += (colon === -1 ? REDACTED : userinfo.slice(0, colon + 1) + REDACTED) + authority.slice(at);
+        head =
+          u.slice(0, authStart) +
+          (colon === -1 ? REDACTED : userinfo.slice(0, colon + 1) + REDACTED) +
+          u.slice(at, authEnd);
+        changed = true;
       }
       i = authEnd;
-    } else {
-      out = u.slice(0, i);
     }
     const hash = u.indexOf('#', i);
     let question = u.indexOf('?', i);
     if (hash !== -1 && question > hash) question = -1;
     const pathEnd = question !== -1 ? question : hash !== -1 ? hash : u.length;
-    out += this.urlPath(u.slice(i, pathEnd));
-    if (question !== -1) out += '?' + this.query(u.slice(question + 1, hash !== -1 ? hash : u.length));
-    if (hash !== -1) out += '#' + this.fragment(u.slice(hash + 1));
+    const rawPath = u.slice(i, pathEnd);
+    const path = this.urlPath(rawPath);
+    let query = '';
+    if (question !== -1) {
+      const raw = u.slice(question + 1, hash !== -1 ? hash : u.length);
+      query = this.query(raw);
+      changed ||= query !== raw;
+    }
+    let fragment = '';
+    if (hash !== -1) {
+      const raw = u.slice(hash + 1);
+      fragment = this.fragment(raw);
+      changed ||= fragment !== raw;
+    }
+    if (!changed && path === rawPath) return this.values(u);
+    const out =
+      (head || u.slice(0, i)) +
+      path +
+      (question !== -1 ? '?' + query : '') +
+      (hash !== -1 ? '#' + fragment : '');
     return this.values(out);
   }
 
@@ -602,6 +626,18 @@ export class Redactor {
   }
 
   private values(s: string): string {
+    // Short values repeat (statuses, names, flags): their answer is remembered, as for keys.
+    if (s.length > VALUE_CACHE_MAX_LENGTH) return this.valuesUncached(s);
+    let out = this.valueCache.get(s);
+    if (out === undefined) {
+      out = this.valuesUncached(s);
+      if (this.valueCache.size >= VALUE_CACHE_LIMIT) this.valueCache.clear();
+      this.valueCache.set(s, out);
+    }
+    return out;
+  }
+
+  private valuesUncached(s: string): string {
     if (this.valueDetector !== null && !this.valueDetector.test(s)) return s;
     let out = s;
     for (const rule of this.valueRules) {

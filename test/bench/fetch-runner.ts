@@ -5,7 +5,10 @@ import { ElasticsearchSource } from '../../functions/sources/elasticsearch/es-so
 import { memorySampler, PageTimer, usage, type RunnerArgs, type RunnerResult } from './common.js';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as RunnerArgs;
-const source = new ElasticsearchSource({ url: args.url, index: args.index, compression: args.compression }, { mode: 'pit' });
+const source = new ElasticsearchSource(
+  { url: args.url, index: args.index, compression: args.compression },
+  { mode: 'pit' },
+);
 const timer = new PageTimer();
 const memory = memorySampler();
 const t0 = performance.now();

@@ -54,7 +54,7 @@ const { values: flags } = parseArgs({
     days: { type: 'string', default: '30' },
     small: { type: 'string', default: '100000' },
     keep: { type: 'boolean', default: false },
-    gzip: { type: 'boolean', default: false },
+    'skip-gzip': { type: 'boolean', default: false },
     'skip-elasticdump': { type: 'boolean', default: false },
     limits: { type: 'string', default: '1000,5000,10000' },
     profile: { type: 'string' },
@@ -72,6 +72,8 @@ if (flags.help) {
   --keep                keep the bench indices, and the node running (started with a
                         persistent path.home when the bench starts it); without it the indices
                         this run loaded are deleted. An index already loaded is reused either way.
+  --skip-gzip           do not run the fetch-only and sync pair with gzip'd responses
+                        (CLOSER_ES_COMPRESSION=on; the product's default is plain JSON)
   --skip-elasticdump    do not run the elasticdump peer
   --limits L,L,...      elasticdump --limit values to try (default 1000,5000,10000)
   --profile cpu|heap    also run the full-size sync once more, profiled (V8 sampling CPU
@@ -445,7 +447,8 @@ try {
   const now = range.to + 2 * DAY_MS;
   const index = benchIndex(main);
   const total = main.events + main.burst;
-  const base: RunnerArgs = { url: node.url, index, compression: flags.gzip, from: range.from, to: range.to };
+  // Plain JSON responses, as the product asks for by default (and as elasticdump does).
+  const base: RunnerArgs = { url: node.url, index, compression: false, from: range.from, to: range.to };
 
   // The first fetch also warms the node's caches; the faster of the two is the reference.
   log('fetch-only, 1st (also warms the caches)');
@@ -461,6 +464,20 @@ try {
   const fetch2 = await runRunner('fetch-runner.ts', base);
   log(describeRun('fetch-only 2', fetch2));
   const fetch = rate(fetch1.events, fetch1.ms) >= rate(fetch2.events, fetch2.ms) ? fetch1 : fetch2;
+
+  // The same pair with gzip'd responses (CLOSER_ES_COMPRESSION=on): what a slow link would choose.
+  let gzip: { fetch: RunnerResult; sync: RunnerResult } | null = null;
+  if (!flags['skip-gzip']) {
+    const gz = { ...base, compression: true };
+    log("fetch-only, gzip'd responses");
+    const gzFetch = await runRunner('fetch-runner.ts', gz);
+    log(describeRun('fetch-only gzip', gzFetch));
+    log("sync → Parquet, gzip'd responses");
+    const gzSync = await runRunner('sync-runner.ts', { ...gz, now, out: path.join(work, 'sync-gzip') });
+    log(describeRun('sync gzip', gzSync));
+    await fs.rm(path.join(work, 'sync-gzip'), { recursive: true, force: true });
+    gzip = { fetch: gzFetch, sync: gzSync };
+  }
 
   let syncSmall: RunnerResult | null = null;
   if (small) {
@@ -534,6 +551,12 @@ try {
     runRow('fetch-only 1 (PIT + search_after, pages discarded)', fetch1),
     runRow('fetch-only 2', fetch2),
     runRow('sync → Parquet', sync),
+    ...(gzip
+      ? [
+          runRow("fetch-only, gzip'd responses", gzip.fetch),
+          runRow("sync → Parquet, gzip'd responses", gzip.sync),
+        ]
+      : []),
     ...(syncSmall ? [runRow('sync → Parquet, small feed', syncSmall)] : []),
     runRow('sync → Parquet + NDJSON.gz', both),
     ...dumps.map((d) => [
@@ -555,6 +578,15 @@ try {
     `${pct(syncRate / fetchRate)} (${n(syncRate)} vs ${n(fetchRate)} events/s)`,
     verdict(syncRate >= 0.7 * fetchRate),
   ]);
+  if (gzip) {
+    const gzSync = rate(gzip.sync.events, gzip.sync.ms);
+    const gzFetch = rate(gzip.fetch.events, gzip.fetch.ms);
+    targets.push([
+      "the same, both with gzip'd responses",
+      `${pct(gzSync / gzFetch)} (${n(gzSync)} vs ${n(gzFetch)} events/s)`,
+      verdict(gzSync >= 0.7 * gzFetch),
+    ]);
+  }
   if (bestDump) {
     const dumpRate = rate(total, bestDump.ms ?? 1);
     targets.push([
@@ -630,6 +662,7 @@ try {
         'page size',
         `${n(sync.maxPageSize)} hits (ElasticsearchSource default ${n(PRODUCT_PAGE_SIZE)}), sync and fetch-only alike`,
       ],
+      ['responses', "plain JSON (the product's default, and elasticdump's) unless the row says gzip'd"],
     ]),
     '',
     table(rows, [1, 2, 3, 4, 5, 6, 7]),

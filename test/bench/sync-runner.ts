@@ -13,7 +13,10 @@ import { startProfile, type ProfileKind } from './profiling.js';
 const args = JSON.parse(process.argv[2] ?? '{}') as RunnerArgs;
 if (args.out === undefined || args.now === undefined) throw new Error('sync-runner needs out and now');
 const now = args.now;
-const es = new ElasticsearchSource({ url: args.url, index: args.index }, { mode: 'pit' });
+const es = new ElasticsearchSource(
+  { url: args.url, index: args.index, compression: args.compression },
+  { mode: 'pit' },
+);
 const timer = new PageTimer();
 
 const source: HitSource = {
