@@ -93,8 +93,8 @@ function build(hit: RawHit, ctx: NormaliseContext): StoredEvent {
     url_path: path,
     resource_type: resource?.type ?? null,
     resource_id: resource?.id ?? null,
-    request_body: body(fields, 'http.request.body', ctx.redactor),
-    response_body: body(fields, 'http.response.body', ctx.redactor),
+    request_body: body(fields, REQUEST_BODY, ctx.redactor),
+    response_body: body(fields, RESPONSE_BODY, ctx.redactor),
     ecs_version: str(fields.field('ecs.version'), 'ecs.version'),
     extra: null,
     ingested_at: ctx.ingestedAt,
@@ -144,30 +144,37 @@ function flattenSource(source: Record<string, unknown>): { msg: Flat; top: Flat 
   return { msg, top };
 }
 
+// A field read is marked, not deleted: deleting shrinks (reallocates) a Map again and again.
+const TAKEN: unique symbol = Symbol('taken');
+
 class FieldReader {
   private kept: Map<string, unknown> | null = null;
+  /** Fields not taken yet. */
+  private left: number;
 
   constructor(
     private readonly msg: Flat,
     private readonly top: Flat,
-  ) {}
+  ) {
+    this.left = msg.size + top.size;
+  }
 
   /** The first of `@timestamp`, `message.@timestamp`, `timestamp` that is there. */
   timestamp(): unknown {
-    if (this.top.has('@timestamp')) return takeKey(this.top, '@timestamp');
-    if (this.msg.has('@timestamp')) return takeKey(this.msg, '@timestamp');
-    if (this.top.has('timestamp')) return takeKey(this.top, 'timestamp');
+    if (present(this.top, '@timestamp')) return this.take(this.top, '@timestamp');
+    if (present(this.msg, '@timestamp')) return this.take(this.msg, '@timestamp');
+    if (present(this.top, 'timestamp')) return this.take(this.top, 'timestamp');
     return undefined;
   }
 
   /** An ECS field under `message` or at the top of `_source`; both there and different is a conflict. */
   field(path: string): unknown {
-    const inMessage = this.msg.has(path);
-    const atTop = this.top.has(path);
-    if (!atTop) return inMessage ? takeKey(this.msg, path) : undefined;
-    const b = takeKey(this.top, path);
+    const inMessage = present(this.msg, path);
+    const atTop = present(this.top, path);
+    if (!atTop) return inMessage ? this.take(this.msg, path) : undefined;
+    const b = this.take(this.top, path);
     if (!inMessage) return b;
-    const a = takeKey(this.msg, path);
+    const a = this.take(this.msg, path);
     if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) {
       throw new Rejection(`field ${path} is given twice with different values (message.${path} and ${path})`);
     }
@@ -179,20 +186,25 @@ class FieldReader {
     let out: Record<string, unknown> | null = null;
     const start = `${path}.`;
     for (const map of [this.msg, this.top]) {
-      for (const [key, value] of map) {
-        if (!key.startsWith(start)) continue;
-        map.delete(key);
+      map.forEach((value, key) => {
+        if (value === TAKEN || !key.startsWith(start)) return;
+        map.set(key, TAKEN);
+        this.left--;
         out ??= Object.create(null) as Record<string, unknown>;
         out[key.slice(start.length)] = value;
-      }
+      });
     }
     return out;
   }
 
   hasKeyContaining(fragment: string): boolean {
-    for (const key of this.msg.keys()) if (key.includes(fragment)) return true;
-    for (const key of this.top.keys()) if (key.includes(fragment)) return true;
-    return false;
+    let found = false;
+    const look = (value: unknown, key: string) => {
+      if (!found && value !== TAKEN && key.includes(fragment)) found = true;
+    };
+    this.msg.forEach(look);
+    this.top.forEach(look);
+    return found;
   }
 
   keep(path: string, value: unknown): void {
@@ -201,31 +213,49 @@ class FieldReader {
 
   /** What no column took, as JSON, redacted; `message.` is kept only where a top-level key is alike. */
   extra(redactor: Redactor): string | null {
-    if (this.msg.size === 0 && this.top.size === 0 && !this.kept) return null;
+    if (this.left === 0 && !this.kept) return null;
     // No prototype: a field named __proto__ is data like any other.
     const out: Record<string, unknown> = Object.create(null);
     const put = (key: string, value: unknown) => {
       const last = key.slice(key.lastIndexOf('.') + 1);
       out[key] = redactor.isSecretKey(last) ? REDACTED : redactor.value(value);
     };
-    for (const [key, value] of this.msg) put(this.top.has(key) ? `message.${key}` : key, value);
-    for (const [key, value] of this.top) put(key, value);
-    for (const [key, value] of this.kept ?? []) put(key, value);
+    this.msg.forEach((value, key) => {
+      if (value !== TAKEN) put(present(this.top, key) ? `message.${key}` : key, value);
+    });
+    this.top.forEach((value, key) => {
+      if (value !== TAKEN) put(key, value);
+    });
+    this.kept?.forEach((value, key) => put(key, value));
     return JSON.stringify(out);
+  }
+
+  private take(map: Flat, key: string): unknown {
+    const value = map.get(key);
+    map.set(key, TAKEN);
+    this.left--;
+    return value;
   }
 }
 
-function takeKey(map: Flat, key: string): unknown {
+/** JSON never yields undefined: a key maps to undefined only when it is not there. */
+function present(map: Flat, key: string): boolean {
   const value = map.get(key);
-  map.delete(key);
-  return value;
+  return value !== undefined && value !== TAKEN;
 }
 
-function body(fields: FieldReader, path: string, redactor: Redactor): string | null {
-  let value = fields.field(`${path}.content`);
-  if (value === undefined) value = fields.field(path);
-  if (value === undefined && fields.hasKeyContaining(`${path}.`))
-    value = fields.takeObjectUnder(path) ?? undefined;
+/** The keys a body is looked up under, built once (a key built per event is hashed per event). */
+function bodyKeys(path: string) {
+  return { path, content: `${path}.content`, under: `${path}.` };
+}
+const REQUEST_BODY = bodyKeys('http.request.body');
+const RESPONSE_BODY = bodyKeys('http.response.body');
+
+function body(fields: FieldReader, keys: ReturnType<typeof bodyKeys>, redactor: Redactor): string | null {
+  let value = fields.field(keys.content);
+  if (value === undefined) value = fields.field(keys.path);
+  if (value === undefined && fields.hasKeyContaining(keys.under))
+    value = fields.takeObjectUnder(keys.path) ?? undefined;
   if (value == null) return null;
   if (typeof value === 'string') return redactor.text(value);
   return JSON.stringify(redactor.value(value));
