@@ -243,19 +243,23 @@ async function ingestChunk(
     slotRows++;
     return (events as EventsWriter).append(event);
   };
-  const flushGroup = async () => {
+  // Synchronous unless a row had to wait for I/O: called for nearly every event.
+  const flushGroup = (): void | Promise<void> => {
     if (group.length === 0) return;
+    if (group.length === 1) {
+      const only = group[0] as StoredEvent;
+      group = [];
+      return append(only);
+    }
+    return flushTies();
+  };
+  // Several hits at one instant: copies of one document keep the first index by name.
+  const flushTies = async () => {
     const kept = new Map<string, StoredEvent>();
     for (const e of group) {
       const other = kept.get(e.event_id);
       if (other) summary.duplicatesDropped++;
       if (!other || e.es_index < other.es_index) kept.set(e.event_id, e);
-    }
-    if (kept.size === 1) {
-      const wait = append(group[0] as StoredEvent);
-      group = [];
-      if (wait) await wait;
-      return;
     }
     group = [];
     for (const id of [...kept.keys()].sort()) await append(kept.get(id) as StoredEvent);
@@ -325,7 +329,10 @@ async function ingestChunk(
           continue;
         }
         if (ctx.source.ordered) {
-          if (slotTs !== groupTs) await flushGroup();
+          if (slotTs !== groupTs) {
+            const wait = flushGroup();
+            if (wait) await wait;
+          }
           groupTs = slotTs;
           group.push(event);
           continue;

@@ -8,7 +8,9 @@ import { generateHour } from '../../functions/sample/generator.js';
 import { FileSource } from '../../functions/sources/file/file-source.js';
 import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import { LocalFolderStorage } from '../../functions/storage/local-folder.js';
+import type { HitSource, SourceHit } from '../../functions/sources/source.js';
 import type { Storage } from '../../functions/storage/storage.js';
+import type { RawHit } from '../../shared/normalise/normalise.js';
 import { duckdb, eventsGlob, listKeys, storedRows } from '../support/duckdb.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
 import { tmpDir } from '../support/tmp.js';
@@ -105,6 +107,48 @@ describe('file source (an export)', () => {
     await expect(runSync(ingestContext(out, new FileSource('/nonexistent/export.ndjson')))).rejects.toThrow(
       'export file /nonexistent/export.ndjson cannot be read',
     );
+  });
+});
+
+describe('copies of one document at one instant (a sorted source)', () => {
+  it('keeps the copy from the first index by name, whichever the reader saw first', async () => {
+    const [a, b] = generateHour(DAY + 3 * HOUR, 2) as [RawHit, RawHit];
+    const at = Date.parse((a._source as { '@timestamp': string })['@timestamp']);
+    // b moved to a's instant: three hits at one time, two of them copies of a.
+    const b2 = { ...b, _source: { ...(b._source as object), '@timestamp': new Date(at).toISOString() } };
+    const copyIn = (index: string) => ({ ...a, _index: index });
+    const orders = [
+      ['closer-2026.10.b', 'closer-2026.10.a'],
+      ['closer-2026.10.a', 'closer-2026.10.b'],
+    ];
+    // With and without another document at the same instant.
+    for (const [order, withOther] of orders.flatMap((o) => [[o, true] as const, [o, false] as const])) {
+      const page: SourceHit[] = [
+        ...order.map((index) => ({ hit: copyIn(index), slotTs: at })),
+        ...(withOther ? [{ hit: b2, slotTs: at }] : []),
+      ];
+      const source: HitSource = {
+        id: 'sorted',
+        description: 'a sorted in-memory source',
+        ordered: true,
+        async *pages() {
+          yield page;
+        },
+        countPerHour: async () => new Map(),
+        close: async () => undefined,
+      };
+      const out = await tmpDir('ties');
+      const summary = await runSync(ingestContext(out, source, { now: () => DAY + 60 * HOUR }), {
+        from: DAY,
+        to: DAY + 24 * HOUR,
+      });
+      expect(summary.duplicatesDropped).toBe(1);
+      const rows = await storedRows(out);
+      const expected = [[a._id, 'closer-2026.10.a'], ...(withOther ? [[b._id, b._index]] : [])];
+      expect(rows.map((r) => [r.event_id, r.es_index])).toEqual(
+        expected.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : 1)),
+      );
+    }
   });
 });
 
