@@ -106,7 +106,7 @@ export class ElasticsearchSource implements HitSource {
             ? Promise.resolve({ ...res, hits: { hits: [] } })
             : fetchPage(searchAfter);
         next.catch(() => undefined);
-        yield hits.map(toSourceHit);
+        yield handOver(hits);
       }
     } finally {
       await this.client.closePointInTime({ id: pit }).catch(() => undefined);
@@ -134,7 +134,7 @@ export class ElasticsearchSource implements HitSource {
         // then rewrites its slots from the start on the next run.
         const next = this.retry(() => this.client.scroll({ scroll_id: id, scroll }), { onlyRejected: true });
         next.catch(() => undefined);
-        yield hits.map(toSourceHit);
+        yield handOver(hits);
         res = await next;
         scrollId = res._scroll_id ?? scrollId;
       }
@@ -179,6 +179,16 @@ export class ElasticsearchSource implements HitSource {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * The page as SourceHits, the response's own array emptied: the consumer then holds the only
+ * references, and hits it is done with can be collected young (see ingestChunk).
+ */
+function handOver(hits: estypes.SearchHit<unknown>[]): SourceHit[] {
+  const page = hits.map(toSourceHit);
+  hits.length = 0;
+  return page;
 }
 
 function toSourceHit(hit: estypes.SearchHit<unknown>): SourceHit {
