@@ -12,7 +12,11 @@ export interface ColumnSpec {
   /** Never null in storage. */
   readonly required: boolean;
   readonly description: string;
-  /** Filtered on often: Parquet keeps min/max statistics for it, so readers can skip row groups. */
+  /**
+   * Rows come grouped by it (time, index, mostly-true flags): Parquet keeps min/max statistics, so
+   * readers skip row groups. Columns spread at random over a file get none: every row group would
+   * span their whole range, and computing them costs the sync time.
+   */
   readonly filterable?: boolean;
   /** Unique per row (no dictionary helps it). */
   readonly unique?: boolean;
@@ -40,7 +44,7 @@ export const EVENT_COLUMNS = [
     description: 'Elasticsearch index the hit came from',
     filterable: true,
   },
-  { name: 'action', type: 'string', required: false, description: 'event.action', filterable: true },
+  { name: 'action', type: 'string', required: false, description: 'event.action' },
   {
     name: 'known_action',
     type: 'boolean',
@@ -53,14 +57,12 @@ export const EVENT_COLUMNS = [
     type: 'string',
     required: false,
     description: 'Area the action touches (from the catalog)',
-    filterable: true,
   },
   {
     name: 'outcome',
     type: 'string',
     required: false,
     description: 'event.outcome: success, failure, unknown',
-    filterable: true,
   },
   { name: 'categories', type: 'string_list', required: true, description: 'event.category' },
   { name: 'types', type: 'string_list', required: true, description: 'event.type' },
@@ -70,7 +72,6 @@ export const EVENT_COLUMNS = [
     type: 'string',
     required: false,
     description: "user.id: the user's ID in Closer",
-    filterable: true,
   },
   { name: 'user_roles', type: 'string_list', required: true, description: 'user.roles' },
   {
@@ -78,21 +79,18 @@ export const EVENT_COLUMNS = [
     type: 'string',
     required: false,
     description: 'source.ip, bare canonical address',
-    filterable: true,
   },
   {
     name: 'http_method',
     type: 'string',
     required: false,
     description: 'http.request.method, upper case',
-    filterable: true,
   },
   {
     name: 'http_status',
     type: 'int',
     required: false,
     description: 'http.response.status_code',
-    filterable: true,
   },
   { name: 'url', type: 'string', required: false, description: 'url.full, secrets in the query redacted' },
   { name: 'url_path', type: 'string', required: false, description: 'Path of url.full' },
@@ -101,7 +99,6 @@ export const EVENT_COLUMNS = [
     type: 'string',
     required: false,
     description: 'Kind of resource the path names (agent, topic, ...)',
-    filterable: true,
   },
   { name: 'resource_id', type: 'string', required: false, description: 'ID of that resource' },
   { name: 'request_body', type: 'string', required: false, description: 'http.request.body, redacted text' },

@@ -93,6 +93,19 @@ describe('sync from a real Elasticsearch', () => {
         `SELECT DISTINCT compression FROM parquet_metadata('${pitOut}/events/*/*.parquet')`,
       );
       expect(meta.map((m) => m.compression)).toEqual(['ZSTD']);
+      // Min/max statistics where rows come grouped (readers skip row groups by time), none where
+      // values are spread at random.
+      const stats = await db.rows(
+        `SELECT path_in_schema AS col, bool_and(stats_min_value IS NOT NULL) AS has_stats
+         FROM parquet_metadata('${pitOut}/events/*/*.parquet')
+         WHERE path_in_schema IN ('ts', 'es_index', 'action', 'user_id') GROUP BY 1 ORDER BY 1`,
+      );
+      expect(stats).toEqual([
+        { col: 'action', has_stats: false },
+        { col: 'es_index', has_stats: true },
+        { col: 'ts', has_stats: true },
+        { col: 'user_id', has_stats: false },
+      ]);
     } finally {
       db.close();
     }
