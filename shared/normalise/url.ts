@@ -10,21 +10,21 @@ export function urlPath(url: string): string | null {
   return path === '' ? null : path;
 }
 
-/** A UUID, a number, or a 24-hex-digit object id; checked by hand, it runs for every segment. */
-function isId(segment: string): boolean {
-  const n = segment.length;
-  if (n === 0) return false;
+/** path[from, to) is a UUID, a number, or a 24-hex-digit object id; read in place, for every segment. */
+function isIdAt(path: string, from: number, to: number): boolean {
+  const n = to - from;
+  if (n <= 0) return false;
   if (n === 36) {
     for (let i = 0; i < 36; i++) {
-      const c = segment.charCodeAt(i);
+      const c = path.charCodeAt(from + i);
       if (i === 8 || i === 13 || i === 18 || i === 23 ? c !== 45 : !isHex(c)) return false;
     }
     return true;
   }
   let digits = true;
   let hex = true;
-  for (let i = 0; i < n && (digits || hex); i++) {
-    const c = segment.charCodeAt(i);
+  for (let i = from; i < to && (digits || hex); i++) {
+    const c = path.charCodeAt(i);
     if (c < 48 || c > 57) digits = false;
     if (!isHex(c)) hex = false;
   }
@@ -35,7 +35,21 @@ function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
+// Resource names are few (agents, bots, event-actions…): each is worked out once.
+const SINGULAR_CACHE_LIMIT = 1_000;
+const singulars = new Map<string, string>();
+
 function singular(word: string): string {
+  let known = singulars.get(word);
+  if (known === undefined) {
+    known = singularOf(word);
+    if (singulars.size >= SINGULAR_CACHE_LIMIT) singulars.clear();
+    singulars.set(word, known);
+  }
+  return known;
+}
+
+function singularOf(word: string): string {
   const w = word.toLowerCase().replaceAll('-', '_');
   if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
   if (w.endsWith('sses') || w.endsWith('xes')) return w.slice(0, -2);
@@ -45,11 +59,26 @@ function singular(word: string): string {
 
 export function resourceOf(path: string | null): { type: string; id: string } | null {
   if (!path) return null;
-  const segments = path.split('/').filter((segment) => segment !== '');
-  for (let i = segments.length - 1; i > 0; i--) {
-    const seg = segments[i] as string;
-    const prev = segments[i - 1] as string;
-    if (isId(seg) && !isId(prev)) return { type: singular(decodeSafe(prev)), id: decodeSafe(seg) };
+  // Segments from the right, read in place: [start, end) is a segment, [laterStart, laterEnd) the
+  // non-empty one after it.
+  let laterStart = -1;
+  let laterEnd = -1;
+  let laterIsId = false;
+  for (let end = path.length; end > 0;) {
+    const start = path.lastIndexOf('/', end - 1) + 1;
+    if (start < end) {
+      const isId = isIdAt(path, start, end);
+      if (laterIsId && !isId) {
+        return {
+          type: singular(decodeSafe(path.slice(start, end))),
+          id: decodeSafe(path.slice(laterStart, laterEnd)),
+        };
+      }
+      laterStart = start;
+      laterEnd = end;
+      laterIsId = isId;
+    }
+    end = start - 1;
   }
   return null;
 }
