@@ -20,6 +20,7 @@ const KEY_CACHE_LIMIT = 10_000;
 const KEY_CACHE_MAX_KEY_LENGTH = 200;
 const VALUE_CACHE_LIMIT = 10_000;
 const VALUE_CACHE_MAX_LENGTH = 64;
+const TEXT_CACHE_MAX_LENGTH = 256;
 
 const NORMALISE_KEY = /[-_. ]/g;
 const KEY_PARTS = /[.[\]]+/;
@@ -190,6 +191,7 @@ export class Redactor {
   private readonly valueDetector: RegExp | null;
   private readonly keyCache = new Map<string, KeyInfo>();
   private readonly valueCache = new Map<string, string>();
+  private readonly textCache = new Map<string, string>();
   private nesting = 0;
 
   constructor(rules: RedactionRules = DEFAULT_REDACTION_RULES) {
@@ -231,6 +233,18 @@ export class Redactor {
    */
   text(text: string): string {
     if (typeof text !== 'string' || text.length < 3) return text;
+    // Bodies repeat (the same setting toggled, the same form saved): short ones are remembered.
+    if (text.length > TEXT_CACHE_MAX_LENGTH || this.nesting > 0) return this.textUncached(text);
+    let out = this.textCache.get(text);
+    if (out === undefined) {
+      out = this.textUncached(text);
+      if (this.textCache.size >= VALUE_CACHE_LIMIT) this.textCache.clear();
+      this.textCache.set(text, out);
+    }
+    return out;
+  }
+
+  private textUncached(text: string): string {
     const first = firstNonSpace(text);
     if (first === L_BRACE || first === L_BRACKET || first === QUOTE) {
       const last = lastNonSpace(text);
