@@ -24,8 +24,9 @@ export function flatten(value: unknown, prefix = '', into: Flat = new Map()): Fl
 }
 
 function put(into: Flat, key: string, value: unknown): void {
-  if (into.has(key)) {
-    const existing = into.get(key);
+  // JSON holds no undefined: undefined means the key is not there yet (one lookup, not two).
+  const existing = into.get(key);
+  if (existing !== undefined) {
     if (JSON.stringify(existing) !== JSON.stringify(value)) {
       throw new ConflictError(`field ${key} is given twice with different values (dotted and nested forms)`);
     }
