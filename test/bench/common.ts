@@ -37,6 +37,8 @@ export interface RunnerArgs {
   now?: number;
   out?: string;
   formats?: ('parquet' | 'json')[];
+  /** Events the run will read, so memory can be sampled per tenth of the run. */
+  expected?: number;
 }
 
 /** What a runner prints as the last line of its stdout (JSON). */
@@ -62,6 +64,8 @@ export interface RunnerResult {
   /** What the process held when the sampled RSS was highest: process.memoryUsage() and, per V8
    * heap space, its committed size. */
   atPeakRss: MemorySnapshot;
+  /** Highest sampled RSS in each tenth of the events read (0 where no sample fell), when known. */
+  rssByTenth?: number[];
   cpuUserMs: number;
   cpuSystemMs: number;
 }
@@ -77,7 +81,7 @@ export interface MemorySnapshot {
 
 type MemoryPeaks = Pick<
   RunnerResult,
-  'rssStart' | 'peakHeapUsed' | 'peakHeapTotal' | 'peakExternal' | 'atPeakRss'
+  'rssStart' | 'peakHeapUsed' | 'peakHeapTotal' | 'peakExternal' | 'atPeakRss' | 'rssByTenth'
 >;
 
 function snapshot(m: NodeJS.MemoryUsage): MemorySnapshot {
@@ -87,8 +91,11 @@ function snapshot(m: NodeJS.MemoryUsage): MemorySnapshot {
   return { rss, heapTotal, heapUsed, external, arrayBuffers, spaces };
 }
 
-/** Samples process.memoryUsage() until stopped; resourceUsage().maxRSS is the authoritative peak. */
-export function memorySampler(onTick?: () => void): () => MemoryPeaks {
+/**
+ * Samples process.memoryUsage() until stopped; resourceUsage().maxRSS is the authoritative peak.
+ * With `progress` (the share of the run done, 0 to 1), also the peak per tenth of the run.
+ */
+export function memorySampler(onTick?: () => void, progress?: () => number): () => MemoryPeaks {
   const start = process.memoryUsage();
   const peaks: MemoryPeaks = {
     rssStart: start.rss,
@@ -96,9 +103,14 @@ export function memorySampler(onTick?: () => void): () => MemoryPeaks {
     peakHeapTotal: 0,
     peakExternal: 0,
     atPeakRss: snapshot(start),
+    ...(progress ? { rssByTenth: new Array<number>(10).fill(0) } : {}),
   };
   const sample = () => {
     const m = process.memoryUsage();
+    if (progress && peaks.rssByTenth) {
+      const tenth = Math.min(9, Math.floor(progress() * 10));
+      peaks.rssByTenth[tenth] = Math.max(peaks.rssByTenth[tenth] ?? 0, m.rss);
+    }
     if (m.rss > peaks.atPeakRss.rss) peaks.atPeakRss = snapshot(m);
     peaks.peakHeapUsed = Math.max(peaks.peakHeapUsed, m.heapUsed);
     peaks.peakHeapTotal = Math.max(peaks.peakHeapTotal, m.heapTotal);
@@ -128,9 +140,9 @@ export class PageTimer {
   waitMs = 0;
   pages = 0;
   maxPageSize = 0;
+  events = 0;
 
-  /** Pages are hit arrays or normalised batches; either way the timer counts their hits. */
-  async *wrap<T extends { length: number } | { size: number }>(pages: AsyncIterable<T>): AsyncIterable<T> {
+  async *wrap<T>(pages: AsyncIterable<T[]>): AsyncIterable<T[]> {
     const it = pages[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -139,8 +151,8 @@ export class PageTimer {
         this.waitMs += performance.now() - t0;
         if (next.done) return;
         this.pages++;
-        const page = next.value;
-        this.maxPageSize = Math.max(this.maxPageSize, 'size' in page ? page.size : page.length);
+        this.maxPageSize = Math.max(this.maxPageSize, next.value.length);
+        this.events += next.value.length;
         yield next.value;
       }
     } finally {

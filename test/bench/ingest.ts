@@ -67,8 +67,8 @@ if (flags.help) {
   --events N            events spread over the range (default 1000000)
   --burst N             extra events in one hour, mid-range (default 200000)
   --days D              length of the range in days (default 30)
-  --small N             also sync a feed of N events (burst scaled alike) to compare peak RSS;
-                        0 skips it (default 100000)
+  --small N             also sync a feed of N events (burst and days scaled alike, so as
+                        many events per day) to compare peak RSS; 0 skips it (default 100000)
   --keep                keep the bench indices, and the node running (started with a
                         persistent path.home when the bench starts it); without it the indices
                         this run loaded are deleted. An index already loaded is reused either way.
@@ -102,7 +102,9 @@ const small: FeedSpec | null =
     ? {
         events: smallEvents,
         burst: Math.round((main.burst * smallEvents) / main.events),
-        days: main.days,
+        // As many events per day as the full feed: a day is one file whose row groups fill alike,
+        // so the two runs differ in the number of events only, not in how densely they come.
+        days: Math.max(1, Math.round((main.days * smallEvents) / main.events)),
       }
     : null;
 const limits = flags.limits
@@ -316,6 +318,10 @@ function runRow(label: string, r: RunnerResult): string[] {
   ];
 }
 
+function tenthsRow(label: string, r: RunnerResult): string[] {
+  return [label, ...(r.rssByTenth ?? []).map((b) => (b > 0 ? mb(b) : '-'))];
+}
+
 /** Where the peak RSS was: V8 heap spaces (committed), memory outside the heap, and the rest. */
 function memoryRow(label: string, r: RunnerResult): string[] {
   const p = r.atPeakRss;
@@ -448,7 +454,14 @@ try {
   const index = benchIndex(main);
   const total = main.events + main.burst;
   // Plain JSON responses, as the product asks for by default (and as elasticdump does).
-  const base: RunnerArgs = { url: node.url, index, compression: false, from: range.from, to: range.to };
+  const base: RunnerArgs = {
+    url: node.url,
+    index,
+    compression: false,
+    from: range.from,
+    to: range.to,
+    expected: total,
+  };
 
   // The first fetch also warms the node's caches; the faster of the two is the reference.
   log('fetch-only, 1st (also warms the caches)');
@@ -485,6 +498,7 @@ try {
     const r = feedRange(small);
     syncSmall = await runRunner('sync-runner.ts', {
       ...base,
+      expected: small.events + small.burst,
       index: benchIndex(small),
       from: r.from,
       to: r.to,
@@ -610,6 +624,20 @@ try {
       verdict(growth <= RSS_FLAT),
     ]);
   }
+  const tenths = sync.rssByTenth?.filter((b) => b > 0) ?? [];
+  if (tenths.length >= 4) {
+    // The same question inside one run, free of the short run's ramp-up: does memory climb as
+    // events go by? The sampled peak of the second half against the first's.
+    const half = Math.floor(tenths.length / 2);
+    const first = Math.max(...tenths.slice(0, half));
+    const second = Math.max(...tenths.slice(half));
+    const growth = second / first - 1;
+    targets.push([
+      `sampled RSS within the ${n(total)}-event sync, 2nd half vs 1st (≤ +${pct(RSS_FLAT)})`,
+      `${mb(first)} → ${mb(second)} (${growth >= 0 ? '+' : ''}${pct(growth)})`,
+      verdict(growth <= RSS_FLAT),
+    ]);
+  }
   const parquetPer = parquetBytes / storedRows;
   const ndjsonPer = ndjsonBytes / storedRows;
   targets.push([
@@ -687,6 +715,16 @@ try {
         memoryRow('sync → Parquet', sync),
         ...(syncSmall ? [memoryRow('sync → Parquet, small feed', syncSmall)] : []),
         memoryRow('sync → Parquet + NDJSON.gz', both),
+      ],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    ),
+    '',
+    'highest sampled RSS in each tenth of the events read:',
+    table(
+      [
+        ['run', ...Array.from({ length: 10 }, (_, i) => `${i * 10}%`)],
+        tenthsRow('sync → Parquet', sync),
+        ...(syncSmall ? [tenthsRow('sync → Parquet, small feed', syncSmall)] : []),
       ],
       [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     ),

@@ -31,7 +31,10 @@ const source: HitSource = {
 // BENCH_PROFILE=cpu|heap and BENCH_PROFILE_FILE: profile the measured run (ingest.ts --profile).
 const profileKind = process.env.BENCH_PROFILE as ProfileKind | undefined;
 const profiler = profileKind ? startProfile(profileKind) : null;
-const memory = memorySampler(profiler ? () => profiler.tick() : undefined);
+const memory = memorySampler(
+  profiler ? () => profiler.tick() : undefined,
+  args.expected ? () => timer.events / (args.expected as number) : undefined,
+);
 const t0 = performance.now();
 const summary = await runSync(
   ingestContext(args.out, source, { formats: args.formats ?? ['parquet'], now: () => now }),
