@@ -1,3 +1,5 @@
+import { BoundedMemo } from '../memo/bounded-memo.js';
+
 /**
  * Derives the path and, where the path names one, the resource it acts on, from `url.full`:
  * `/api/users/agents/<uuid>/skills` → agent, <uuid>. The last id-like segment wins, named by the
@@ -36,18 +38,7 @@ function isHex(c: number): boolean {
 }
 
 // Resource names are few (agents, bots, event-actions…): each is worked out once.
-const SINGULAR_CACHE_LIMIT = 1_000;
-const singulars = new Map<string, string>();
-
-function singular(word: string): string {
-  let known = singulars.get(word);
-  if (known === undefined) {
-    known = singularOf(word);
-    if (singulars.size >= SINGULAR_CACHE_LIMIT) singulars.clear();
-    singulars.set(word, known);
-  }
-  return known;
-}
+const singulars = new BoundedMemo(1_000, singularOf);
 
 function singularOf(word: string): string {
   const w = word.toLowerCase().replaceAll('-', '_');
@@ -70,7 +61,7 @@ export function resourceOf(path: string | null): { type: string; id: string } | 
       const isId = isIdAt(path, start, end);
       if (laterIsId && !isId) {
         return {
-          type: singular(decodeSafe(path.slice(start, end))),
+          type: singulars.get(decodeSafe(path.slice(start, end))),
           id: decodeSafe(path.slice(laterStart, laterEnd)),
         };
       }

@@ -6,6 +6,7 @@
  * linear (each regex can only start at a token boundary, so a 1 MB adversarial string cannot make it
  * backtrack quadratically), and cheap substring checks skip the passes that cannot match.
  */
+import { BoundedMemo } from '../memo/bounded-memo.js';
 import { compileRule, DEFAULT_REDACTION_RULES } from './rules.js';
 import type { RedactionRules } from './rules.js';
 
@@ -189,9 +190,9 @@ export class Redactor {
   private readonly valueRules: ValueRule[];
   /** One regex for "could any value rule match?"; null when the sources cannot be combined. */
   private readonly valueDetector: RegExp | null;
-  private readonly keyCache = new Map<string, KeyInfo>();
-  private readonly valueCache = new Map<string, string>();
-  private readonly textCache = new Map<string, string>();
+  private readonly keyMemo = new BoundedMemo(KEY_CACHE_LIMIT, (key) => this.keyInfoUncached(key));
+  private readonly valueMemo = new BoundedMemo(VALUE_CACHE_LIMIT, (s) => this.valuesUncached(s));
+  private readonly textMemo = new BoundedMemo(VALUE_CACHE_LIMIT, (s) => this.textUncached(s));
   private nesting = 0;
 
   constructor(rules: RedactionRules = DEFAULT_REDACTION_RULES) {
@@ -235,13 +236,7 @@ export class Redactor {
     if (typeof text !== 'string' || text.length < 3) return text;
     // Bodies repeat (the same setting toggled, the same form saved): short ones are remembered.
     if (text.length > TEXT_CACHE_MAX_LENGTH || this.nesting > 0) return this.textUncached(text);
-    let out = this.textCache.get(text);
-    if (out === undefined) {
-      out = this.textUncached(text);
-      if (this.textCache.size >= VALUE_CACHE_LIMIT) this.textCache.clear();
-      this.textCache.set(text, out);
-    }
-    return out;
+    return this.textMemo.get(text);
   }
 
   private textUncached(text: string): string {
@@ -294,8 +289,10 @@ export class Redactor {
   }
 
   private keyInfo(key: string): KeyInfo {
-    const cached = this.keyCache.get(key);
-    if (cached !== undefined) return cached;
+    return key.length <= KEY_CACHE_MAX_KEY_LENGTH ? this.keyMemo.get(key) : this.keyInfoUncached(key);
+  }
+
+  private keyInfoUncached(key: string): KeyInfo {
     let secret = this.keyRe.test(key.replace(NORMALISE_KEY, ''));
     if (!secret && HAS_KEY_PARTS.test(key)) {
       for (const part of key.split(KEY_PARTS)) {
@@ -305,12 +302,7 @@ export class Redactor {
         }
       }
     }
-    const info: KeyInfo = { secret, name: this.values(key) };
-    if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
-      if (this.keyCache.size >= KEY_CACHE_LIMIT) this.keyCache.clear();
-      this.keyCache.set(key, info);
-    }
-    return info;
+    return { secret, name: this.values(key) };
   }
 
   /** Copy-on-write unless `copy`: returns the same reference when nothing under it changed. */
@@ -641,14 +633,7 @@ export class Redactor {
 
   private values(s: string): string {
     // Short values repeat (statuses, names, flags): their answer is remembered, as for keys.
-    if (s.length > VALUE_CACHE_MAX_LENGTH) return this.valuesUncached(s);
-    let out = this.valueCache.get(s);
-    if (out === undefined) {
-      out = this.valuesUncached(s);
-      if (this.valueCache.size >= VALUE_CACHE_LIMIT) this.valueCache.clear();
-      this.valueCache.set(s, out);
-    }
-    return out;
+    return s.length > VALUE_CACHE_MAX_LENGTH ? this.valuesUncached(s) : this.valueMemo.get(s);
   }
 
   private valuesUncached(s: string): string {
