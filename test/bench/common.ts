@@ -29,7 +29,7 @@ export function burstHour(spec: FeedSpec): number {
 export interface RunnerArgs {
   url: string;
   index: string;
-  /** Ask Elasticsearch for gzip'd pages (the product's default; the bench turns it off on loopback). */
+  /** Ask Elasticsearch for gzip'd pages (CLOSER_ES_COMPRESSION=on; the product's default is off). */
   compression: boolean;
   from: number;
   to: number;
