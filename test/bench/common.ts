@@ -39,6 +39,11 @@ export interface RunnerArgs {
   formats?: ('parquet' | 'json')[];
   /** Events the run will read, so memory can be sampled per tenth of the run. */
   expected?: number;
+  /**
+   * Diagnostic (sync only): rows reach the Parquet writer and are dropped there, unencoded. What the
+   * sync costs without Parquet encoding: the ceiling any faster Parquet writer could reach.
+   */
+  dropAtParquetWriter?: boolean;
 }
 
 /** What a runner prints as the last line of its stdout (JSON). */

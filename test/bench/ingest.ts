@@ -3,7 +3,8 @@
 //
 // Loads a generated feed into the test Elasticsearch, then measures, each in its own process:
 // the product's reader alone (PIT + search_after, pages discarded), the sync through the product
-// code (runSync → Parquet in a local folder) at full size and at `--small` events, the sync
+// code (runSync → Parquet in a local folder) at full size and at `--small` events, the same sync
+// with rows dropped at the Parquet writer (a diagnostic: what Parquet encoding costs), the sync
 // writing Parquet and NDJSON.gz (for bytes per event), and elasticdump exporting the same index to
 // a file at each `--limit`. Prints the figures and the targets they are held against.
 import { spawn, execFile } from 'node:child_process';
@@ -473,6 +474,18 @@ try {
   log(describeRun('sync', sync));
   await fs.rm(path.join(work, 'sync-parquet'), { recursive: true, force: true });
 
+  // Diagnostic: the same sync with rows dropped at the Parquet writer, so the figures can say how
+  // much of the sync's time is Parquet encoding, and how fast the rest of the pipeline goes.
+  log('sync, rows dropped at the Parquet writer (diagnostic)');
+  const dropped = await runRunner('sync-runner.ts', {
+    ...base,
+    now,
+    out: path.join(work, 'sync-dropped'),
+    dropAtParquetWriter: true,
+  });
+  log(describeRun('sync, rows dropped at the Parquet writer', dropped));
+  await fs.rm(path.join(work, 'sync-dropped'), { recursive: true, force: true });
+
   log('fetch-only, 2nd');
   const fetch2 = await runRunner('fetch-runner.ts', base);
   log(describeRun('fetch-only 2', fetch2));
@@ -565,6 +578,7 @@ try {
     runRow('fetch-only 1 (PIT + search_after, pages discarded)', fetch1),
     runRow('fetch-only 2', fetch2),
     runRow('sync → Parquet', sync),
+    runRow('sync, rows dropped at the Parquet writer (diagnostic)', dropped),
     ...(gzip
       ? [
           runRow("fetch-only, gzip'd responses", gzip.fetch),
@@ -645,6 +659,29 @@ try {
     `${pct(1 - parquetPer / ndjsonPer)} smaller (${parquetPer.toFixed(1)} vs ${ndjsonPer.toFixed(1)} bytes/event)`,
     verdict(parquetPer <= 0.6 * ndjsonPer),
   ]);
+
+  // Not targets: where the sync's time goes, from the diagnostic run.
+  const droppedRate = rate(dropped.events, dropped.ms);
+  const cpu = (r: RunnerResult) => r.cpuUserMs + r.cpuSystemMs;
+  const diagnostics: string[][] = [
+    ['diagnostic', 'figure'],
+    [
+      'sync with rows dropped at the Parquet writer, against fetch-only',
+      `${pct(droppedRate / fetchRate)} (${n(droppedRate)} events/s): the ceiling with Parquet encoding free`,
+    ],
+    ...(bestDump
+      ? [
+          [
+            'sync with rows dropped at the Parquet writer, against elasticdump',
+            `${(droppedRate / rate(total, bestDump.ms ?? 1)).toFixed(2)}×`,
+          ],
+        ]
+      : []),
+    [
+      "Parquet encoding's share of the sync's CPU time",
+      `${pct(1 - cpu(dropped) / cpu(sync))} (${(((cpu(sync) - cpu(dropped)) * 1000) / sync.events).toFixed(1)} µs of ${((cpu(sync) * 1000) / sync.events).toFixed(1)} µs per event)`,
+    ],
+  ];
 
   const cpus = os.cpus();
   const head = await execFileAsync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).catch(() => null);
@@ -739,6 +776,8 @@ try {
     `rows stored ${n(storedRows)}, quarantined ${n(both.quarantined ?? 0)}, duplicates dropped ${n(both.duplicates ?? 0)}`,
     '',
     table(targets),
+    '',
+    table(diagnostics),
     '',
     `bench took ${secs(performance.now() - started)}`,
     ...(profileText ? ['', profileText] : []),
