@@ -121,6 +121,8 @@ const n = (v: number) => Math.round(v).toLocaleString('en-US');
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const rate = (events: number, ms: number) => (events * 1000) / ms;
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+/** CPU time of a run, user and system, ms. */
+const cpuMs = (r: RunnerResult) => r.cpuUserMs + r.cpuSystemMs;
 
 // ------------------------------------------------------------------------------- Elasticsearch
 
@@ -315,7 +317,7 @@ function runRow(label: string, r: RunnerResult): string[] {
     mb(r.rssStart),
     mb(r.maxRssBytes),
     `${secs(r.waitMs)} (${pct(r.waitMs / r.ms)})`,
-    secs(r.cpuUserMs + r.cpuSystemMs),
+    secs(cpuMs(r)),
   ];
 }
 
@@ -346,7 +348,7 @@ function describeRun(label: string, r: RunnerResult): string {
   return (
     `${label}: ${n(r.events)} events in ${secs(r.ms)} (${n(rate(r.events, r.ms))} events/s), ` +
     `peak RSS ${mb(r.maxRssBytes)}, ${r.pages} pages of ≤ ${n(r.maxPageSize)}, ` +
-    `waiting for pages ${secs(r.waitMs)}, CPU ${secs(r.cpuUserMs + r.cpuSystemMs)}`
+    `waiting for pages ${secs(r.waitMs)}, CPU ${secs(cpuMs(r))}`
   );
 }
 
@@ -571,6 +573,7 @@ try {
   // ------------------------------------------------------------------------------- report
   const okDumps = dumps.filter((d) => d.error === undefined);
   const bestDump = okDumps.sort((a, b) => (a.ms ?? 0) - (b.ms ?? 0))[0];
+  const dumpRate = bestDump ? rate(total, bestDump.ms ?? 1) : null;
   const syncRate = rate(sync.events, sync.ms);
   const fetchRate = rate(fetch.events, fetch.ms);
   const rows: string[][] = [
@@ -615,8 +618,7 @@ try {
       verdict(gzSync >= 0.7 * gzFetch),
     ]);
   }
-  if (bestDump) {
-    const dumpRate = rate(total, bestDump.ms ?? 1);
+  if (bestDump && dumpRate !== null) {
     targets.push([
       'sync faster than elasticdump (its best --limit)',
       `${(syncRate / dumpRate).toFixed(2)}× (${n(syncRate)} vs ${n(dumpRate)} events/s at --limit=${bestDump.limit})`,
@@ -662,24 +664,23 @@ try {
 
   // Not targets: where the sync's time goes, from the diagnostic run.
   const droppedRate = rate(dropped.events, dropped.ms);
-  const cpu = (r: RunnerResult) => r.cpuUserMs + r.cpuSystemMs;
   const diagnostics: string[][] = [
     ['diagnostic', 'figure'],
     [
       'sync with rows dropped at the Parquet writer, against fetch-only',
       `${pct(droppedRate / fetchRate)} (${n(droppedRate)} events/s): the ceiling with Parquet encoding free`,
     ],
-    ...(bestDump
+    ...(dumpRate !== null
       ? [
           [
             'sync with rows dropped at the Parquet writer, against elasticdump',
-            `${(droppedRate / rate(total, bestDump.ms ?? 1)).toFixed(2)}×`,
+            `${(droppedRate / dumpRate).toFixed(2)}×`,
           ],
         ]
       : []),
     [
       "Parquet encoding's share of the sync's CPU time",
-      `${pct(1 - cpu(dropped) / cpu(sync))} (${(((cpu(sync) - cpu(dropped)) * 1000) / sync.events).toFixed(1)} µs of ${((cpu(sync) * 1000) / sync.events).toFixed(1)} µs per event)`,
+      `${pct(1 - cpuMs(dropped) / cpuMs(sync))} (${(((cpuMs(sync) - cpuMs(dropped)) * 1000) / sync.events).toFixed(1)} µs of ${((cpuMs(sync) * 1000) / sync.events).toFixed(1)} µs per event)`,
     ],
   ];
 
