@@ -472,20 +472,7 @@ async function suite(s3, bucket, mode) {
     async () => {
       const key = `${P}mpu/cond-complete.bin`;
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'exists' }));
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      const p = await s3.send(
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'part' }),
-      );
-      const complete = (extra) =>
-        s3.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId,
-            MultipartUpload: { Parts: [{ ETag: p.ETag, PartNumber: 1 }] },
-            ...extra,
-          }),
-        );
+      const { UploadId, complete } = await onePartUpload(s3, bucket, key, 'part');
       await rejects(
         () => complete({ IfNoneMatch: '*' }),
         412,
@@ -505,20 +492,7 @@ async function suite(s3, bucket, mode) {
     async () => {
       const key = `${P}mpu/cas-complete.bin`;
       const cur = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'current' }));
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      const p = await s3.send(
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'new-content' }),
-      );
-      const complete = (extra) =>
-        s3.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId,
-            MultipartUpload: { Parts: [{ ETag: p.ETag, PartNumber: 1 }] },
-            ...extra,
-          }),
-        );
+      const { complete } = await onePartUpload(s3, bucket, key, 'new-content');
       await rejects(
         () => complete({ IfMatch: '"0123456789abcdef0123456789abcdef"' }),
         412,
@@ -717,6 +691,25 @@ async function suite(s3, bucket, mode) {
 }
 
 // ------------------------------------------------------------------ cleanup
+/** A multipart upload of one part, left open; `complete(extra)` sends Complete with `extra` (conditions). */
+async function onePartUpload(s3, bucket, key, content) {
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const part = await s3.send(
+    new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: content }),
+  );
+  const complete = (extra) =>
+    s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] },
+        ...extra,
+      }),
+    );
+  return { UploadId, complete };
+}
+
 async function emptyPrefix(s3, bucket, prefix) {
   let token;
   do {
