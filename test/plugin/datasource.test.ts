@@ -6,7 +6,8 @@ import { ACTIONS } from '../../shared/catalog/actions.js';
 import { parseQuery } from '../../shared/query/model.js';
 import { eventsToAnnotations } from '../../plugin/src/annotations.js';
 import type { ApiFrame, CloserQuery, CloserVariableQuery } from '../../plugin/src/types.js';
-import { makeDataSource, makeRequest, mockBackend, mockTemplateSrv, PROXY_URL } from './support/grafana.js';
+import { PROXY_URL } from './support/datasource-settings.js';
+import { makeDataSource, makeRequest, mockBackend, mockTemplateSrv } from './support/grafana.js';
 
 // The datasource against a mocked Grafana backend service (no Grafana server here): what it
 // sends through the data proxy, and what it makes of the API's answers.

@@ -7,6 +7,7 @@ import * as grafanaData from '@grafana/data';
 import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import * as rxjs from 'rxjs';
+import { instanceSettings } from '../support/datasource-settings.js';
 import { registerSharedModules } from '../support/shared-modules.js';
 
 interface SystemJS {
@@ -23,7 +24,6 @@ declare global {
 }
 
 export const PLUGIN_URL = '/public/plugins/closer-audit-datasource/module.js';
-const PROXY_URL = '/api/datasources/proxy/uid/closer-audit';
 
 /** Grafana's backend service, for the page: the data proxy is the test's server. */
 function installServices(): void {
@@ -54,16 +54,9 @@ async function main(): Promise<void> {
   const { plugin } = await window.System.import(PLUGIN_URL);
   const QueryEditor = plugin.components.QueryEditor!;
   const ConfigEditor = plugin.components.ConfigEditor!;
-  const ds = new plugin.DataSourceClass({
-    id: 1,
-    uid: 'closer-audit',
-    type: 'closer-audit-datasource',
-    name: 'Closer audit',
-    url: PROXY_URL,
-    access: 'proxy',
-    jsonData: { apiUrl: 'http://localhost:8787', defaultLimit: 500 },
-    meta: { id: 'closer-audit-datasource', info: {} },
-  } as unknown as grafanaData.DataSourceInstanceSettings);
+  const ds = new plugin.DataSourceClass(
+    instanceSettings({ apiUrl: 'http://localhost:8787', defaultLimit: 500 }),
+  );
   const theme = grafanaData.createTheme({ colors: { mode: 'dark' } });
 
   function App() {

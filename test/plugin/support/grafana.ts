@@ -3,17 +3,12 @@
 // service mimics Grafana's TemplateSrv for the calls the plugin makes (getVariables, replace with
 // a format function, containsTemplate). Both are installed through @grafana/runtime's own setters.
 import { jest } from '@jest/globals';
-import {
-  dateTime,
-  type DataQueryRequest,
-  type DataSourceInstanceSettings,
-  type ScopedVars,
-  type TypedVariableModel,
-} from '@grafana/data';
+import { dateTime, type DataQueryRequest, type ScopedVars, type TypedVariableModel } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv, type BackendSrv, type BackendSrvRequest } from '@grafana/runtime';
 import { Observable } from 'rxjs';
 import { CloserDataSource } from '../../../plugin/src/datasource.js';
 import type { CloserOptions, CloserQuery } from '../../../plugin/src/types.js';
+import { instanceSettings } from './datasource-settings.js';
 
 export interface Answer {
   status?: number;
@@ -88,21 +83,8 @@ export function mockTemplateSrv(variables: Variable[] = []) {
   return srv;
 }
 
-export const PROXY_URL = '/api/datasources/proxy/uid/closer-audit';
-
 export function makeDataSource(jsonData: Partial<CloserOptions> = { apiUrl: 'http://localhost:8787' }) {
-  const settings = {
-    id: 1,
-    uid: 'closer-audit',
-    type: 'closer-audit-datasource',
-    name: 'Closer audit',
-    url: PROXY_URL,
-    access: 'proxy',
-    readOnly: false,
-    jsonData,
-    meta: { id: 'closer-audit-datasource', name: 'Closer audit', type: 'datasource', info: {} },
-  } as unknown as DataSourceInstanceSettings<CloserOptions>;
-  return new CloserDataSource(settings);
+  return new CloserDataSource(instanceSettings(jsonData));
 }
 
 export function makeRequest(
