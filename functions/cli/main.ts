@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { UsageError } from './options.js';
 import { backfillCommand } from './commands/backfill.js';
 import { DDL_DEFAULTS, ddlCommand } from './commands/ddl.js';
@@ -10,6 +11,7 @@ import { verifyCommand } from './commands/verify.js';
 export function buildProgram(): Command {
   const program = new Command('closer-audit')
     .description("Closer's Elasticsearch audit logs as Hive-partitioned Parquet in a local folder or S3")
+    .version(pkg.version, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   const common = (cmd: Command) =>
@@ -21,7 +23,9 @@ export function buildProgram(): Command {
       .option('--out <dir>', 'target: a folder or s3://bucket/prefix (env CLOSER_OUT)')
       .addOption(new Option('--format <format>', 'parquet | json | both').env('CLOSER_FORMAT'))
       .addOption(
-        new Option('--lookback <duration>', 'slots younger than this are re-read').env('CLOSER_LOOKBACK'),
+        new Option('--lookback <duration>', 'slots younger than this are re-read (default 3h)').env(
+          'CLOSER_LOOKBACK',
+        ),
       )
       .option('--redaction-rules <file>', 'JSON file of extra redaction rules (env CLOSER_REDACTION_RULES)');
   common(
@@ -29,6 +33,12 @@ export function buildProgram(): Command {
   )
     .option('--from <iso>', 'rewrite an explicit range from this instant')
     .option('--to <iso>', 'end of the explicit range (exclusive)')
+    .addOption(
+      new Option(
+        '--first-window <duration>',
+        'how far back a first run starts when nothing is stored yet (default 7d)',
+      ).env('CLOSER_FIRST_WINDOW'),
+    )
     .action(syncCommand);
   common(program.command('backfill').description('ingest a past range, resumably, with a progress bar'))
     .requiredOption('--from <iso>', 'start of the range')
@@ -84,7 +94,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`closer-audit: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`closer-audit: ${(err as Error).message ?? String(err)}\n`);
+    process.stderr.write(`closer-audit: ${oneLine((err as Error).message ?? String(err))}\n`);
     return 1;
   }
+}
+
+/** Errors print as one line: a library's multi-line message keeps its first line, capped. */
+function oneLine(message: string): string {
+  const first = message.split('\n').find((l) => l.trim() !== '') ?? message;
+  return first.length > 400 ? `${first.slice(0, 400)}…` : first.trim();
 }

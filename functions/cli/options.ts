@@ -6,6 +6,7 @@ import {
   Redactor,
 } from '../../shared/redaction/index.js';
 import { parseTimestamp } from '../../shared/normalise/timestamp.js';
+import { parseDuration } from '../ingest/duration.js';
 import type { Format } from '../ingest/layout.js';
 import { esConfigFromEnv } from '../sources/elasticsearch/config.js';
 import { ElasticsearchSource } from '../sources/elasticsearch/es-source.js';
@@ -27,7 +28,11 @@ export function openSource(
 ): HitSource {
   const es = esConfigFromEnv(env);
   const chosen = spec ?? (es ? 'es' : 'sample');
-  if (chosen === 'sample') return new SampleSource();
+  if (chosen === 'sample') {
+    // The feed stops at the run's start: no event is younger than the rows' ingestion time.
+    const startedAt = Date.now();
+    return new SampleSource({ now: () => startedAt });
+  }
   if (chosen.startsWith('file:')) return new FileSource(chosen.slice(5));
   if (chosen === 'es') {
     if (!es)
@@ -81,4 +86,33 @@ export function loadRedactor(file: string | undefined, env: NodeJS.ProcessEnv): 
     throw new UsageError(`redaction rules ${source}: ${(err as Error).message}`);
   }
   return new Redactor(mergeRedactionRules(DEFAULT_REDACTION_RULES, parseRedactionRules(json)));
+}
+
+/** A duration flag (`90m`, `6h`, `2d`): a usage error naming the flag (and its variable) when unreadable. */
+export function parseDurationOption(name: string, value: string, minMs = 0): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    ms = NaN;
+  }
+  if (!(ms >= minMs))
+    throw new UsageError(
+      `${name} ${JSON.stringify(value)}: use a duration${minMs > 0 ? ' longer than 0' : ''} such as 90m, 6h, 2d or 1w`,
+    );
+  return ms;
+}
+
+/** `--from`/`--to` as a range: both parsed, and `--from` strictly before `--to` when both are given. */
+export function parseRange(flags: { from?: string; to?: string }): {
+  from: number | undefined;
+  to: number | undefined;
+} {
+  const from = parseInstant('--from', flags.from);
+  const to = parseInstant('--to', flags.to);
+  if (from !== undefined && to !== undefined && from >= to)
+    throw new UsageError(
+      `--from ${flags.from} is not before --to ${flags.to}: the range is empty (--to is exclusive)`,
+    );
+  return { from, to };
 }

@@ -22,3 +22,10 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(ms / 60_000);
   return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+/** A span as the shortest duration flag that says it exactly: `7d`, `36h`, `90m`. */
+export function formatSpan(ms: number): string {
+  if (ms % UNITS.d! === 0) return `${ms / UNITS.d!}d`;
+  if (ms % UNITS.h! === 0) return `${ms / UNITS.h!}h`;
+  return `${Math.round(ms / UNITS.m!)}m`;
+}

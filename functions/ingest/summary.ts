@@ -4,6 +4,8 @@ export interface SyncSummary {
   source: string;
   target: string;
   range: { from: string; to: string } | null;
+  /** Why a run without --from/--to started where it did; null for an explicit range. */
+  start?: string | null;
   eventsRead: number;
   rowsWritten: number;
   duplicatesDropped: number;
@@ -47,6 +49,7 @@ export function formatSummary(s: SyncSummary): string {
     `source            ${s.source}`,
     `target            ${s.target}`,
     `range             ${s.range ? `${s.range.from} → ${s.range.to}` : 'nothing to do'}`,
+    ...(s.start ? [`started from      ${s.start}`] : []),
     `events read       ${n(s.eventsRead)}`,
     `rows written      ${n(s.rowsWritten)}`,
     `duplicates        ${n(s.duplicatesDropped)} dropped`,

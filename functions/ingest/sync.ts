@@ -20,6 +20,8 @@ import { EventsWriter } from './events-writer.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';
 import { StateStore, type SyncState } from './state.js';
+import { formatSpan } from './duration.js';
+import { storedThrough } from './stored-through.js';
 import { emptySummary, type SyncSummary } from './summary.js';
 
 export interface IngestContext {
@@ -36,17 +38,22 @@ export interface IngestContext {
   log?: Logger;
   /** Called after each hour slot is committed (progress bars). */
   onSlot?: (slotStart: number, summary: SyncSummary) => void;
+  /** Called after each page read, with the hour slot being written (progress lines). */
+  onPage?: (slotStart: number | null, summary: SyncSummary) => void;
 }
 
 export interface SyncRequest {
   /** An explicit range: rewritten whole, the checkpoint is left where it is. */
   from?: number;
   to?: number;
-  /** Where a first scheduled run starts when there is no checkpoint yet (default 7 days back). */
+  /**
+   * Where a first run starts when there is no checkpoint and nothing is stored yet (default 7
+   * days back). With data stored, a first run continues after it instead.
+   */
   initialLookbackMs?: number;
 }
 
-const DEFAULT_INITIAL_LOOKBACK_MS = 7 * DAY_MS;
+export const DEFAULT_INITIAL_LOOKBACK_MS = 7 * DAY_MS;
 const YIELD_EVERY = 256;
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -78,9 +85,25 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
     range = { from: floorHour(from), to: ceilHour(to) };
   } else {
     const extent = (await ctx.source.extent?.()) ?? null;
-    const start = state.sealedThrough
-      ? Date.parse(state.sealedThrough)
-      : floorHour(extent?.from ?? now - (request.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS));
+    let start: number;
+    if (state.sealedThrough) {
+      start = Date.parse(state.sealedThrough);
+      summary.start = `the checkpoint (sealed through ${state.sealedThrough})`;
+    } else if (extent) {
+      start = floorHour(extent.from);
+      summary.start = "the source's first event";
+    } else {
+      const stored = await storedThrough(ctx.storage, ctx.formats);
+      const window = request.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS;
+      if (stored !== null) {
+        // Hours still inside the lookback are re-read like on any run.
+        start = Math.min(stored, sealBoundary);
+        summary.start = `after the data already stored (through ${iso(stored)}); no checkpoint yet`;
+      } else {
+        start = floorHour(now - window);
+        summary.start = `first run: ${formatSpan(window)} back (--first-window, CLOSER_FIRST_WINDOW)`;
+      }
+    }
     range = { from: start, to: extent ? ceilHour(extent.to) : ceilHour(now) };
   }
   if (range.from >= range.to) range = null;
@@ -126,6 +149,9 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
     }
   }
   summary.slotsSealed = Math.round(summary.slotsSealed);
+  // An explicit range seals its own slots: say how far, not the checkpoint it leaves alone.
+  if (explicit && range && summary.slotsSealed > 0 && !summary.stoppedEarly)
+    summary.sealedThrough = iso(Math.min(range.to, sealBoundary));
   summary.syncedThrough = explicit ? null : (state.syncedThrough ?? null);
   summary.tookMs = Date.now() - started;
   state.lastRun = { ...summary };
@@ -349,6 +375,7 @@ async function ingestChunk(
         const wait = append(event);
         if (wait) await wait;
       }
+      ctx.onPage?.(slot, summary);
     }
     await endSlot();
     if (dayMode && events && (events as EventsWriter).rows > 0) summary.daysWritten++;

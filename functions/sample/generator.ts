@@ -1,5 +1,5 @@
 import { ACTIONS, lookupAction } from '../../shared/catalog/actions.js';
-import { HOUR_MS } from '../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import type { RawHit } from '../../shared/normalise/normalise.js';
 import { sampleOrg, type Agent, type SampleOrg } from './org.js';
 import { Random } from './random.js';
@@ -83,10 +83,38 @@ export function generateHour(hourStart: number, count: number, options: SampleFe
   const offsets = Array.from({ length: count }, () => r.int(HOUR_MS)).sort((a, b) => a - b);
   // A brute-force burst now and then: failed logins from one hostile IP.
   const burstIp = r.chance(0.04) ? r.pick(org.hostileIps) : null;
+  // Spread over the hour's events, the actions this hour is scheduled to carry.
+  const scheduled = scheduledActions(seed, hourStart);
+  const at = new Map(scheduled.map((a, j) => [Math.floor((j * count) / scheduled.length), a]));
   return offsets.map((offset, i) => {
-    const action = burstIp && r.chance(0.5) ? 'agent_login' : r.weighted(WEIGHTS, TOTAL_WEIGHT);
-    return hitFor(r, org, index, hourStart + offset, action, i, burstIp);
+    const drawn = burstIp && r.chance(0.5) ? 'agent_login' : r.weighted(WEIGHTS, TOTAL_WEIGHT);
+    return hitFor(r, org, index, hourStart + offset, at.get(i) ?? drawn, i, burstIp);
   });
+}
+
+/**
+ * Rare actions (an OAuth client deleted, a profanity list changed) would often not occur at all
+ * in a week drawn by weight alone. Every action is therefore scheduled once a day, at an office
+ * hour of its own, so any 7 days of the feed hold all of the catalog's actions.
+ */
+const FIRST_OFFICE_HOUR = 8;
+const OFFICE_HOURS = 9;
+const schedules = new Map<string, Map<number, string[]>>();
+export function scheduledActions(seed: string, hourStart: number): string[] {
+  const day = Math.floor(hourStart / DAY_MS) * DAY_MS;
+  const key = `${seed}|${day}`;
+  let byHour = schedules.get(key);
+  if (!byHour) {
+    byHour = new Map();
+    const r = new Random(seed, 'schedule', day);
+    for (const { action } of ACTIONS) {
+      const hour = day + (FIRST_OFFICE_HOUR + r.int(OFFICE_HOURS)) * HOUR_MS;
+      byHour.set(hour, [...(byHour.get(hour) ?? []), action]);
+    }
+    if (schedules.size > 64) schedules.clear();
+    schedules.set(key, byHour);
+  }
+  return byHour.get(hourStart) ?? [];
 }
 
 function hitFor(

@@ -1,9 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { listKeys, storedRows } from '../support/duckdb.js';
+import { duckdb, eventsGlob, listKeys, storedRows } from '../support/duckdb.js';
 import { cli } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
+import { ACTIONS } from '../../shared/catalog/actions.js';
+
+/** stderr without the progress lines a run longer than a few seconds prints off a terminal. */
+const notProgress = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l !== '' && !/^(sync|backfill): [\d,]+ events read/.test(l))
+    .join('\n');
 
 describe('closer-audit CLI', () => {
   it('sample → sync --source file: → verify, end to end, with a summary', async () => {
@@ -74,14 +82,25 @@ describe('closer-audit CLI', () => {
   it('syncs the generated sample by default, with no Elasticsearch and no AWS', async () => {
     const dir = await tmpDir('cli-default');
     const run = await cli(['sync', '--out', dir]);
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: run.code, stderr: notProgress(run.stderr) }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toContain('generated sample feed');
+    expect(run.stdout).toMatch(/started from\s+first run: 7d back \(--first-window, CLOSER_FIRST_WINDOW\)/);
     const rows = await storedRows(dir);
     expect(rows.length).toBeGreaterThan(500);
+    // README promises the sample week holds every action of the catalog, none from the future.
+    expect(new Set(rows.map((r) => r.action)).size).toBe(ACTIONS.length);
+    const db = await duckdb();
+    try {
+      const late = await db.rows(`SELECT event_id FROM ${eventsGlob(dir)} WHERE ts > ingested_at`);
+      expect(late).toEqual([]);
+    } finally {
+      db.close();
+    }
     expect((await listKeys(dir, 'state')).length).toBe(1);
     // Run again: the open window is rewritten, sealed days are not re-read, nothing doubles.
     const again = await cli(['sync', '--out', dir]);
-    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: again.code, stderr: notProgress(again.stderr) }).toEqual({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(/started from\s+the checkpoint/);
     const ids = (await storedRows(dir)).map((r) => r.event_id);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -112,5 +131,80 @@ describe('closer-audit CLI', () => {
     const badDate = await cli(['backfill', '--from', 'last tuesday', '--to', '2026-09-03', '--out', dir]);
     expect(badDate.code).toBe(2);
     expect(badDate.stderr).toContain('--from last tuesday');
+  });
+
+  it('prints its version, and exits 2 naming the flag for every usage error', async () => {
+    const version = await cli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const dir = await tmpDir('cli-usage');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['sync', '--out', dir, '--lookback', 'banana'], {}, /--lookback \(CLOSER_LOOKBACK\) "banana"/],
+      [['sync', '--out', dir], { CLOSER_LOOKBACK: '3 hours' }, /CLOSER_LOOKBACK/],
+      [['sync', '--out', dir, '--first-window', '0d'], {}, /--first-window/],
+      [
+        ['sync', '--out', dir, '--from', '2026-11-20', '--to', '2026-11-19'],
+        {},
+        /--from 2026-11-20 is not before --to/,
+      ],
+      [['sync', '--out', dir, '--from', '2026-11-20', '--to', '2026-11-20'], {}, /is not before --to/],
+      [['verify', '--out', dir, '--from', '2026-11-20', '--to', '2026-11-19'], {}, /is not before --to/],
+      [['backfill', '--out', dir, '--from', '2026-11-20', '--to', '2026-11-19'], {}, /is not before --to/],
+      [['sample', '--out', path.join(dir, 'x.ndjson'), '--days', 'many'], {}, /--days many/],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = await cli(args, env);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    // Nothing was written by any of them.
+    expect(await listKeys(dir)).toEqual([]);
+  }, 180_000);
+
+  it('says when verify had nothing to compare instead of calling it a match', async () => {
+    const dir = await tmpDir('cli-verify-empty');
+    const feed = path.join(dir, 'feed.ndjson');
+    await cli(['sample', '--events', '100', '--out', feed, '--from', '2026-10-01', '--to', '2026-10-02']);
+    const run = await cli([
+      'verify',
+      '--source',
+      `file:${feed}`,
+      '--out',
+      dir,
+      '--from',
+      '2026-09-01',
+      '--to',
+      '2026-09-02',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('nothing to compare');
+    expect(run.stdout).not.toContain('matches');
+  });
+
+  it('takes the first window as a setting, and a plain sync continues after what is stored', async () => {
+    const dir = await tmpDir('cli-first-window');
+    const first = await cli(['sync', '--out', dir], { CLOSER_FIRST_WINDOW: '2d' });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/started from\s+first run: 2d back/);
+    const [from, to] = /range\s+(\S+) → (\S+)/.exec(first.stdout)!.slice(1).map(Date.parse) as [
+      number,
+      number,
+    ];
+    expect(to - from).toBeGreaterThanOrEqual(48 * 3_600_000);
+    expect(to - from).toBeLessThanOrEqual(50 * 3_600_000);
+
+    const other = await tmpDir('cli-continue');
+    // Days relative to today, so the plain sync after them stays a few days long.
+    const day = (n: number) => new Date(Math.floor(Date.now() / 86_400_000 - n) * 86_400_000).toISOString();
+    const explicit = await cli(['sync', '--out', other, '--from', day(5), '--to', day(3)]);
+    expect(explicit.code).toBe(0);
+    expect(explicit.stdout).toContain(`sealed through    ${day(3)}`);
+    const plain = await cli(['sync', '--out', other]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain(`range             ${day(3)} → `);
+    expect(plain.stdout).toContain(`started from      after the data already stored (through ${day(3)})`);
+    const days = new Set((await listKeys(other, 'events')).map((k) => k.slice(10, 20)));
+    for (const n of [5, 4, 3, 2, 1]) expect(days).toContain(day(n).slice(0, 10));
   });
 });

@@ -1,7 +1,7 @@
 import type { IngestContext } from '../../ingest/sync.js';
-import { parseDuration } from '../../ingest/duration.js';
 import type { Logger } from '../../ingest/log.js';
-import { loadRedactor, openSource, openStorage, parseFormats } from '../options.js';
+import type { Progress } from '../progress.js';
+import { loadRedactor, openSource, openStorage, parseDurationOption, parseFormats } from '../options.js';
 
 export interface IngestFlags {
   source?: string;
@@ -13,20 +13,33 @@ export interface IngestFlags {
 
 export const DEFAULT_LOOKBACK = '3h';
 
+/** While a progress bar is drawn, messages go through it so the bar never overwrites them. */
+let progressShown: Progress | null = null;
+const say = (line: string) => (progressShown ? progressShown.note(line) : process.stderr.write(`${line}\n`));
+
 export const stderrLogger: Logger = {
-  info: (message) => process.stderr.write(`${message}\n`),
-  warn: (message) => process.stderr.write(`warning: ${message}\n`),
+  info: (message) => say(message),
+  warn: (message) => say(`warning: ${message}`),
 };
+
+export function showProgress(progress: Progress | null): void {
+  progressShown = progress;
+}
 
 /** Builds the core's context from flags and CLOSER_* variables; Ctrl-C stops cleanly between pages. */
 export function ingestContext(flags: IngestFlags, env = process.env): IngestContext & { stop: () => void } {
   let stopping = false;
+  // Flags first: a usage error is reported before any connection is opened.
+  const formats = parseFormats(flags.format);
+  const lookbackMs = parseDurationOption('--lookback (CLOSER_LOOKBACK)', flags.lookback ?? DEFAULT_LOOKBACK);
+  const redactor = loadRedactor(flags.redactionRules, env);
+  const storage = openStorage(flags.out, env);
   const ctx = {
-    storage: openStorage(flags.out, env),
+    storage,
     source: openSource(flags.source, env, (m) => stderrLogger.warn(m)),
-    formats: parseFormats(flags.format),
-    redactor: loadRedactor(flags.redactionRules, env),
-    lookbackMs: parseDuration(flags.lookback ?? DEFAULT_LOOKBACK),
+    formats,
+    redactor,
+    lookbackMs,
     log: stderrLogger,
     shouldStop: () => stopping,
     stop: () => {
@@ -38,9 +51,7 @@ export function ingestContext(flags: IngestFlags, env = process.env): IngestCont
 
 export function onInterrupt(stop: () => void): () => void {
   const handler = () => {
-    process.stderr.write(
-      '\ninterrupted: finishing the current page, then stopping (the checkpoint stays valid)\n',
-    );
+    say('\ninterrupted: finishing the current page, then stopping (the checkpoint stays valid)');
     stop();
   };
   process.once('SIGINT', handler);

@@ -18,7 +18,9 @@ export async function sampleCommand(flags: {
   if (!Number.isInteger(total) || total < 0)
     throw new UsageError(`--events ${flags.events}: a whole number, please`);
   const to = parseInstant('--to', flags.to) ?? floorHour(Date.now());
-  const from = parseInstant('--from', flags.from) ?? to - Number(flags.days) * DAY_MS;
+  const days = Number(flags.days);
+  if (!(days > 0)) throw new UsageError(`--days ${flags.days}: a number of days above 0, please`);
+  const from = parseInstant('--from', flags.from) ?? to - days * DAY_MS;
   if (!(from < to)) throw new UsageError('--from must be before --to');
   const file = createWriteStream(flags.out);
   const gzip = flags.out.endsWith('.gz') ? createGzip() : null;

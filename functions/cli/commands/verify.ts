@@ -1,6 +1,16 @@
 import { verifyRange } from '../../verify/verify.js';
-import { openSource, openStorage, parseInstant } from '../options.js';
+import { UsageError, openSource, openStorage, parseRange } from '../options.js';
 import { stderrLogger } from './context.js';
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** Rows of cells as a table: the first column left-aligned, numbers right-aligned. */
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  '),
+  );
+}
 
 export async function verifyCommand(flags: {
   source?: string;
@@ -8,32 +18,43 @@ export async function verifyCommand(flags: {
   from: string;
   to: string;
 }): Promise<void> {
-  const source = openSource(flags.source, process.env, (m) => stderrLogger.warn(m));
+  const { from, to } = parseRange(flags);
+  if (from === undefined || to === undefined) throw new UsageError('verify needs --from and --to');
   const storage = openStorage(flags.out, process.env);
-  const range = {
-    from: parseInstant('--from', flags.from) as number,
-    to: parseInstant('--to', flags.to) as number,
-  };
+  const source = openSource(flags.source, process.env, (m) => stderrLogger.warn(m));
   try {
-    const report = await verifyRange(source, storage, range);
-    const out: string[] = [];
-    out.push(`source ${source.description}`, `target ${storage.location}`);
-    out.push(`hours compared  ${report.hours.length}`);
-    out.push(`at the source   ${report.sourceTotal}`);
-    out.push(`rows stored     ${report.storedTotal}`);
-    out.push(`quarantined     ${report.quarantinedTotal}`);
-    if (report.mismatched.length === 0) {
-      out.push('every hour matches');
-    } else {
+    const report = await verifyRange(source, storage, { from, to });
+    const out: string[] = [`source          ${source.description}`, `target          ${storage.location}`];
+    out.push(
+      ...table([
+        ['hours compared', n(report.hours.length)],
+        ['at the source', n(report.sourceTotal)],
+        ['rows stored', n(report.storedTotal)],
+        ['quarantined', n(report.quarantinedTotal)],
+      ]),
+    );
+    if (report.hours.length === 0) {
+      // Nothing on either side: no evidence either way, so no verdict of success.
       out.push(
-        `${report.mismatched.length} hour(s) differ:`,
-        'hour (UTC)                 source   stored  quarantined',
+        `nothing to compare: neither the source nor ${storage.location} holds events from ${flags.from} to ${flags.to}`,
       );
-      for (const h of report.mismatched) {
-        out.push(
-          `${h.hour}  ${String(h.source).padStart(7)}  ${String(h.stored).padStart(7)}  ${String(h.quarantined).padStart(11)}`,
-        );
-      }
+      process.exitCode = 1;
+    } else if (report.mismatched.length === 0) {
+      out.push(`every hour matches (${n(report.hours.length)} compared)`);
+    } else {
+      out.push(`${n(report.mismatched.length)} hour(s) differ:`);
+      out.push(
+        ...table([
+          ['hour (UTC)', 'source', 'stored', 'quarantined', 'difference'],
+          ...report.mismatched.map((h) => [
+            h.hour,
+            n(h.source),
+            n(h.stored),
+            n(h.quarantined),
+            n(h.source - h.stored - h.quarantined),
+          ]),
+        ]),
+      );
       process.exitCode = 1;
     }
     process.stdout.write(out.join('\n') + '\n');

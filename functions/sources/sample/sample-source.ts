@@ -9,7 +9,11 @@ export class SampleSource implements HitSource {
   readonly ordered = true;
 
   constructor(
-    private readonly options: SampleFeedOptions & { perHour?: (hourStart: number) => number } = {},
+    private readonly options: SampleFeedOptions & {
+      perHour?: (hourStart: number) => number;
+      /** Events after this instant are not there yet, as in a live index (default: the clock). */
+      now?: () => number;
+    } = {},
   ) {}
 
   private count(hour: number): number {
@@ -17,14 +21,15 @@ export class SampleSource implements HitSource {
   }
 
   async *pages(range: TimeRange): AsyncIterable<SourceHit[]> {
-    for (let hour = floorHour(range.from); hour < range.to; hour += HOUR_MS) {
+    const to = Math.min(range.to, (this.options.now ?? Date.now)());
+    for (let hour = floorHour(range.from); hour < to; hour += HOUR_MS) {
       const hits = generateHour(hour, this.count(hour), this.options);
       const page: SourceHit[] = [];
       for (const hit of hits) {
         const ts = Date.parse(
           String((hit._source as Record<string, unknown>)['@timestamp']).replace('+0000', 'Z'),
         );
-        if (ts >= range.from && ts < range.to) page.push({ hit, slotTs: ts });
+        if (ts >= range.from && ts < to) page.push({ hit, slotTs: ts });
       }
       if (page.length) yield page;
     }

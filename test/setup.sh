@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything the tests need, then the project itself: README's test command is
+# `bash test/setup.sh && npm test`, and CI runs exactly that. Safe to run again: each step is
+# skipped when what it installs is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test setup: '$*' missing; install it (as root: apt-get install -y $*)" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The test Elasticsearch runs in a JVM built with Maven from Maven Central artifacts.
+if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+  apt_install openjdk-17-jdk-headless maven
+fi
+# The Grafana plugin's browser test drives Debian's Chromium.
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+# The S3-compatible test server (Versity S3 Gateway) is built with Go from the Go module proxy.
+# (Debian's golang-go is too old for it; the machine's Go 1.2x is used.)
+if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
+  echo "test setup: Go 1.22 or later is needed to build the test S3 server" >&2
+  exit 1
+fi
+
+npm ci --no-audit --no-fund

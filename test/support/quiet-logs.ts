@@ -1,0 +1,3 @@
+// The Lambda handlers log structured JSON to stdout through Powertools; in a test run that is
+// noise between jest's lines. A test that reads the logs sets its own level.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
