@@ -4,7 +4,7 @@
  * the CLI into dist/cli/ (bin.js runs it when it is fresher than the sources). `npm ci` runs this
  * through the `prepare` script.
  */
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -51,6 +51,8 @@ export async function bundle(entry: string, outDir: string): Promise<number> {
     path.join(root, 'node_modules/@bokuweb/zstd-wasm/dist/common/zstd.wasm'),
     path.join(outDir, 'zstd.wasm'),
   );
+  // The built-in detection rules, read beside the bundle (functions/detect/load-rules.ts).
+  await cp(path.join(root, 'shared/detections/rules'), path.join(outDir, 'detection-rules'), { recursive: true });
   return (await stat(outfile)).size;
 }
 

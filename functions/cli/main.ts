@@ -3,6 +3,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { UsageError } from './options.js';
 import { backfillCommand } from './commands/backfill.js';
 import { DDL_DEFAULTS, ddlCommand } from './commands/ddl.js';
+import { detectCommand } from './commands/detect.js';
 import { sampleCommand } from './commands/sample.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
@@ -39,6 +40,8 @@ export function buildProgram(): Command {
         'how far back a first run starts when nothing is stored yet (default 7d)',
       ).env('CLOSER_FIRST_WINDOW'),
     )
+    .option('--no-detect', 'do not run the detection rules over the hours written')
+    .option('--rules <dir>', 'a folder of your own detection rules (env CLOSER_DETECTION_RULES)')
     .action(syncCommand);
   common(program.command('backfill').description('ingest a past range, resumably, with a progress bar'))
     .requiredOption('--from <iso>', 'start of the range')
@@ -54,6 +57,18 @@ export function buildProgram(): Command {
     .requiredOption('--to <iso>', 'end of the range (exclusive)')
     .action(verifyCommand);
   program
+    .command('detect')
+    .description('run the detection rules over a synced folder; store, and print, the alerts')
+    .option('--out <dir>', 'the synced folder (env CLOSER_OUT)')
+    .option('--from <iso>', 'start of the range (default: 7 days before --to)')
+    .option('--to <iso>', 'end of the range, exclusive (default: the end of the current hour)')
+    .option(
+      '--rules <dir>',
+      'a folder of your own rules, added to the built-in ones (env CLOSER_DETECTION_RULES)',
+    )
+    .option('--json', 'one JSON object per alert and line')
+    .action(detectCommand);
+  program
     .command('sample')
     .description('write a realistic generated feed as Elasticsearch hits NDJSON')
     .option('--events <n>', 'number of events', '10000')
@@ -63,6 +78,10 @@ export function buildProgram(): Command {
     .option('--days <n>', 'length of the span in days', '30')
     .option('--seed <seed>', 'seed of the generator (same seed, same feed)')
     .option('--index <name>', 'the _index of the hits', 'closer')
+    .option(
+      '--attacks <list>',
+      'plant labelled attack scenarios (all, or names of detection rules, comma-separated) into an otherwise benign feed',
+    )
     .action(sampleCommand);
   program
     .command('serve')

@@ -13,6 +13,8 @@ import { TEMPLATES, type SampledRequest } from './requests.js';
 export interface SampleFeedOptions {
   seed?: string;
   index?: string;
+  /** Brute-force bursts from hostile IPs now and then (default on); off for a benign feed. */
+  bursts?: boolean;
 }
 
 export const DEFAULT_SEED = 'closer-audit-sample';
@@ -82,7 +84,7 @@ export function generateHour(hourStart: number, count: number, options: SampleFe
   const r = new Random(seed, 'hour', hourStart);
   const offsets = Array.from({ length: count }, () => r.int(HOUR_MS)).sort((a, b) => a - b);
   // A brute-force burst now and then: failed logins from one hostile IP.
-  const burstIp = r.chance(0.04) ? r.pick(org.hostileIps) : null;
+  const burstIp = r.chance(0.04) && options.bursts !== false ? r.pick(org.hostileIps) : null;
   // Spread over the hour's events, the actions this hour is scheduled to carry.
   const scheduled = scheduledActions(seed, hourStart);
   const at = new Map(scheduled.map((a, j) => [Math.floor((j * count) / scheduled.length), a]));
@@ -246,4 +248,125 @@ function nest(fields: Record<string, unknown>): Record<string, unknown> {
     node[parts[parts.length - 1] as string] = value;
   }
   return out;
+}
+
+/**
+ * Labelled attack scenarios, one per built-in detection rule, planted into a feed by
+ * `closer-audit sample --attacks`: each is a handful of hits within minutes, with ids
+ * `attack-<scenario>-<n>` so a test (or a demo) can tell them from the benign feed around them.
+ */
+export const ATTACK_SCENARIOS = [
+  'password-brute-force-ip',
+  'password-brute-force-user',
+  'password-spraying',
+  'login-success-after-failures',
+  'role-change-to-admin',
+  'admin-login-new-ip',
+  'agent-deactivation-burst',
+  'configuration-deletion-burst',
+  'password-reset-burst',
+  'credential-created',
+] as const;
+export type AttackScenario = (typeof ATTACK_SCENARIOS)[number];
+
+/** Addresses no sample agent or customer uses (TEST-NET-3), one per scenario. */
+const ATTACKER_IP = (i: number) => `203.0.113.${10 + i}`;
+
+export function attackHits(
+  scenario: AttackScenario,
+  hourStart: number,
+  options: SampleFeedOptions = {},
+): RawHit[] {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const index = options.index ?? 'closer';
+  const org = orgFor(seed);
+  const r = new Random(seed, 'attack', scenario, hourStart);
+  const admins = org.agents.filter((a) => a.admin);
+  const agents = org.agents.filter((a) => !a.admin);
+  const ip = ATTACKER_IP(ATTACK_SCENARIOS.indexOf(scenario));
+  const start = hourStart + 20 * 60_000 + r.int(10 * 60_000);
+  const hits: RawHit[] = [];
+  const add = (
+    action: string,
+    at: number,
+    req: Partial<SampledRequest> & { actor?: Agent; target?: Agent },
+  ) => {
+    const actor = req.actor ?? (r.pick(admins) as Agent);
+    const target = req.target ?? actor;
+    const failure = (req.status ?? 200) >= 400;
+    const made = (TEMPLATES[action] as (typeof TEMPLATES)[string]).make({ r, org, actor, target, failure });
+    const full: SampledRequest = {
+      ...made,
+      status: req.status ?? made.status ?? 200,
+      user: 'user' in req ? req.user : actor,
+      ip: req.ip ?? ip,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+    };
+    const hit = toHit(r, index, at, action, hits.length, full);
+    hits.push({ ...hit, _id: `attack-${scenario}-${hits.length}` });
+  };
+  const failedLogin = (at: number, who: Agent, from = ip) =>
+    add('agent_login', at, {
+      target: who,
+      actor: who,
+      status: 401,
+      user: undefined,
+      ip: from,
+      body: { email: who.email, password: 'guess' },
+    });
+  const minute = 60_000;
+  switch (scenario) {
+    case 'password-brute-force-ip':
+      for (let i = 0; i < 25; i++) failedLogin(start + i * 12_000, agents[i % 3] as Agent);
+      break;
+    case 'password-brute-force-user': {
+      const victim = agents[0] as Agent;
+      for (let i = 0; i < 12; i++) failedLogin(start + i * 30_000, victim, `198.51.100.${20 + (i % 6)}`);
+      break;
+    }
+    case 'password-spraying':
+      for (let i = 0; i < 8; i++) failedLogin(start + i * 70_000, agents[i] as Agent);
+      break;
+    case 'login-success-after-failures': {
+      const victim = agents[1] as Agent;
+      for (let i = 0; i < 6; i++) failedLogin(start + i * 40_000, victim);
+      add('agent_login', start + 6 * 40_000 + 5_000, { actor: victim, target: victim, status: 200 });
+      break;
+    }
+    case 'role-change-to-admin':
+      add('agent_role_change', start, { target: agents[2] as Agent, status: 204, body: { role: 'ADMIN' } });
+      break;
+    case 'admin-login-new-ip':
+      add('agent_login', start, { actor: admins[0] as Agent, status: 200 });
+      break;
+    case 'agent-deactivation-burst': {
+      const admin = admins[1] as Agent;
+      for (let i = 0; i < 7; i++)
+        add('agent_deactivation', start + i * 30 * 1000, {
+          actor: admin,
+          target: agents[i + 3] as Agent,
+          status: 204,
+        });
+      break;
+    }
+    case 'configuration-deletion-burst': {
+      const admin = admins[2] as Agent;
+      const deletions = ['org_topic_deletion', 'widget_form_config_deletion', 'tag_mapping_config_deletion'];
+      for (let i = 0; i < 6; i++)
+        add(deletions[i % 3] as string, start + i * minute, { actor: admin, status: 204 });
+      break;
+    }
+    case 'password-reset-burst':
+      for (let i = 0; i < 15; i++)
+        add('agent_password_reset', start + i * 20_000, {
+          target: agents[i % 10] as Agent,
+          user: undefined,
+          status: 202,
+        });
+      break;
+    case 'credential-created':
+      add('oauth_config_creation', start, { actor: admins[3] as Agent, status: 201 });
+      break;
+  }
+  return hits;
 }
