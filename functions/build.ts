@@ -52,7 +52,9 @@ export async function bundle(entry: string, outDir: string): Promise<number> {
     path.join(outDir, 'zstd.wasm'),
   );
   // The built-in detection rules, read beside the bundle (functions/detect/load-rules.ts).
-  await cp(path.join(root, 'shared/detections/rules'), path.join(outDir, 'detection-rules'), { recursive: true });
+  await cp(path.join(root, 'shared/detections/rules'), path.join(outDir, 'detection-rules'), {
+    recursive: true,
+  });
   return (await stat(outfile)).size;
 }
 
