@@ -14,6 +14,7 @@ export default tseslint.config(
       'coverage/',
       '.data/',
       'out/',
+      'test/deploy/.venv/',
     ],
   },
   js.configs.recommended,

@@ -28,8 +28,13 @@ const banner = [
   'const __dirname = __pathDirname(__filename);',
 ].join('\n');
 
+// The Lambda runtime in serverless.yml (nodejs24.x) runs the functions; the CLI (and anything
+// else bundled to run here) on the oldest Node.js line `engines` in package.json lets it start on.
+export const LAMBDA_NODE = 'node24';
+const CLI_NODE = 'node20';
+
 /** One entry point as a minified ES module at `outDir/index.mjs`, zstd.wasm beside it. */
-export async function bundle(entry: string, outDir: string): Promise<number> {
+export async function bundle(entry: string, outDir: string, target = CLI_NODE): Promise<number> {
   await mkdir(outDir, { recursive: true });
   const outfile = path.join(outDir, 'index.mjs');
   await build({
@@ -37,7 +42,7 @@ export async function bundle(entry: string, outDir: string): Promise<number> {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target,
     format: 'esm',
     minify: true,
     sourcemap: false,
@@ -62,7 +67,7 @@ export async function bundleFunctions(): Promise<Record<string, number>> {
   await rm(out, { recursive: true, force: true });
   const sizes: Record<string, number> = {};
   for (const [name, entry] of Object.entries(FUNCTIONS))
-    sizes[name] = await bundle(entry, path.join(out, name));
+    sizes[name] = await bundle(entry, path.join(out, name), LAMBDA_NODE);
   return sizes;
 }
 

