@@ -730,15 +730,16 @@ describe('robustness', () => {
       rep('Authorization: Bearer x\n'),
       '{' + rep('"token":"x",').slice(0, M - 10) + '"a":1}',
     ];
-    // A generous bound: this guards against quadratic passes (minutes on these inputs), not a benchmark.
+    // A generous bound: this guards against quadratic passes (many minutes on these inputs), not a
+    // benchmark; a loaded 2-core machine takes seconds where an idle one takes milliseconds.
     for (const s of inputs) {
       const started = performance.now();
       r.text(s);
       r.url(s);
       r.value({ s, [s.slice(0, 300)]: s });
-      expect(performance.now() - started).toBeLessThan(2000);
+      expect(performance.now() - started).toBeLessThan(20_000);
     }
-  });
+  }, 600_000);
 
   it('still redacts the secret at the end of a huge input', () => {
     const big = 'x '.repeat(500_000) + 'password=tail-secret';
