@@ -201,5 +201,5 @@ describe('detection rules', () => {
     const usage = await cli(['detect', '--out', 's3://bucket/prefix']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--out s3:\/\/bucket\/prefix: detect runs DuckDB over a local folder/);
-  });
+  }, 240_000);
 });

@@ -116,7 +116,8 @@ describe('S3 storage against a real S3-compatible server', () => {
     expect(toS3.stderr).toBe('');
     expect(toS3.code).toBe(0);
     const local = await tmpDir('cli-local');
-    expect((await cli(['sync', '--out', local, ...range], {})).code).toBe(0);
+    // Detections run after a sync into a folder only (DuckDB); the S3 run has none to compare.
+    expect((await cli(['sync', '--out', local, ...range, '--no-detect'], {})).code).toBe(0);
     const mirror = await tmpDir('cli-mirror');
     const keys = await mirrorToFolder(testS3Storage(prefix), mirror);
     expect(keys.filter((k) => !k.startsWith('state/')).sort()).toEqual(
