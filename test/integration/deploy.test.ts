@@ -284,6 +284,17 @@ describe('the packaged template, linted offline', () => {
     ])
       expect([action, granted(action, results)]).toEqual([action, true]);
   });
+
+  it('lets the ingest tell a missing checkpoint from a denied read', () => {
+    // The first run reads a checkpoint that does not exist yet: S3 answers 404, not 403, only to
+    // a caller allowed s3:ListBucket, in a check that carries no s3:prefix to match a condition.
+    const statements = (
+      (resources.IngestRole as Resource).Properties.Policies as { PolicyDocument: { Statement: any[] } }[]
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    const list = statements.find((st) => st.Action.includes('s3:ListBucket'));
+    expect(list).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': ['AuditBucket', 'Arn'] } });
+    expect(list.Condition).toBeUndefined();
+  });
 });
 
 /** Unpacks a function's zip as Lambda does, into a folder of its own. */
