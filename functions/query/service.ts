@@ -99,7 +99,7 @@ export class QueryService {
           if (query.type === 'sql') {
             compiled = expandMacros(query.sql, range, opts);
             await this.engine.checkReadOnly(compiled.sql).catch((err: Error) => {
-              throw new QueryValidationError('sql', err.message);
+              throw new QueryValidationError('sql', err.message.split('\n')[0] as string);
             });
           } else {
             compiled = compileQuery(query, range, opts);

@@ -183,7 +183,10 @@ export class DuckDbEngine implements QueryEngine {
     let out = text;
     for (const [table, name] of this.shown) if (out.includes(table)) out = out.split(table).join(name);
     out = out.replace(/read_parquet\(\[[^\]]*\][^)]*\)/g, SHOWN_TABLE);
-    return out.split(this.dataDir + path.sep).join('').split(this.dataDir).join('.');
+    out = out.split(this.dataDir + path.sep).join('').split(this.dataDir).join('.');
+    // DuckDB resolves relative paths against the working directory, and names it in errors.
+    const cwd = process.cwd();
+    return cwd === path.parse(cwd).root ? out : out.split(cwd + path.sep).join('').split(cwd).join('.');
   }
 
   async run(sql: string, params: Param[], options: RunOptions = {}): Promise<QueryResult> {
