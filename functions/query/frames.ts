@@ -138,7 +138,10 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
           fields: result.columns.map((_, i) => column(result, i)),
           meta: meta(result, {
             notices,
-            custom: { truncated: result.truncated === true, ...(result.truncatedBy ? { truncatedBy: result.truncatedBy } : {}) },
+            custom: {
+              truncated: result.truncated === true,
+              ...(result.truncatedBy ? { truncatedBy: result.truncatedBy } : {}),
+            },
           }),
         },
       ];

@@ -143,8 +143,12 @@ function toMs(v: string | number, field: string): number {
     typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : /^\s*$/.test(v) ? Number.NaN : Date.parse(v);
   if (!Number.isFinite(ms)) throw new QueryValidationError(field, 'not an ISO-8601 instant or epoch ms');
   if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
-    const shown = typeof v === 'number' ? String(v) : JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-    throw new QueryValidationError(field, `${shown} is outside 1970-01-01 … 9999-12-31 (epoch ms 0 … ${MAX_TIME_MS})`);
+    const shown =
+      typeof v === 'number' ? String(v) : JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+    throw new QueryValidationError(
+      field,
+      `${shown} is outside 1970-01-01 … 9999-12-31 (epoch ms 0 … ${MAX_TIME_MS})`,
+    );
   }
   return Math.floor(ms);
 }

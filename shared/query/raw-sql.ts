@@ -104,7 +104,8 @@ export function expandMacros(sql: string, range: Range, opts: CompileOptions): C
           try {
             ms = intervalMs(args[1]);
           } catch (err) {
-            const reason = err instanceof QueryValidationError ? err.reason.replace(`${args[1]}: `, '') : String(err);
+            const reason =
+              err instanceof QueryValidationError ? err.reason.replace(`${args[1]}: `, '') : String(err);
             throw new QueryValidationError('sql', `$__timeGroup(${args.join(', ')}): ${reason}`);
           }
         }

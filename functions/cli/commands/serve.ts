@@ -27,7 +27,9 @@ export async function dataFolder(given: string | undefined, env = process.env): 
   const dir = path.resolve(raw);
   const stat = await fs.stat(dir).catch(() => null);
   if (!stat)
-    throw new UsageError(`${flag} ${raw}: no such folder; sync into it first (closer-audit sync --out ${raw})`);
+    throw new UsageError(
+      `${flag} ${raw}: no such folder; sync into it first (closer-audit sync --out ${raw})`,
+    );
   if (!stat.isDirectory()) throw new UsageError(`${flag} ${raw}: a file, not the folder a sync wrote`);
   const has = async (sub: string) => (await fs.stat(path.join(dir, sub)).catch(() => null))?.isDirectory();
   if (!(await has('events')) && !(await has('state')))
@@ -49,7 +51,9 @@ export async function serveCommand(flags: { data?: string; port: string; host: s
   }
   const timeoutMs = Number(process.env.CLOSER_QUERY_TIMEOUT_MS ?? 30_000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-    throw new UsageError(`CLOSER_QUERY_TIMEOUT_MS ${process.env.CLOSER_QUERY_TIMEOUT_MS}: milliseconds, e.g. 30000`);
+    throw new UsageError(
+      `CLOSER_QUERY_TIMEOUT_MS ${process.env.CLOSER_QUERY_TIMEOUT_MS}: milliseconds, e.g. 30000`,
+    );
   const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '1GB';
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
     throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);

@@ -183,10 +183,20 @@ export class DuckDbEngine implements QueryEngine {
     let out = text;
     for (const [table, name] of this.shown) if (out.includes(table)) out = out.split(table).join(name);
     out = out.replace(/read_parquet\(\[[^\]]*\][^)]*\)/g, SHOWN_TABLE);
-    out = out.split(this.dataDir + path.sep).join('').split(this.dataDir).join('.');
+    out = out
+      .split(this.dataDir + path.sep)
+      .join('')
+      .split(this.dataDir)
+      .join('.');
     // DuckDB resolves relative paths against the working directory, and names it in errors.
     const cwd = process.cwd();
-    return cwd === path.parse(cwd).root ? out : out.split(cwd + path.sep).join('').split(cwd).join('.');
+    return cwd === path.parse(cwd).root
+      ? out
+      : out
+          .split(cwd + path.sep)
+          .join('')
+          .split(cwd)
+          .join('.');
   }
 
   async run(sql: string, params: Param[], options: RunOptions = {}): Promise<QueryResult> {
@@ -352,7 +362,10 @@ function approxBytes(v: unknown): number {
   if (Array.isArray(v)) return v.reduce((n: number, x) => n + approxBytes(x), 2);
   if (v instanceof Date) return 14;
   if (typeof v === 'object')
-    return Object.entries(v as Record<string, unknown>).reduce((n, [k, x]) => n + k.length + 4 + approxBytes(x), 2);
+    return Object.entries(v as Record<string, unknown>).reduce(
+      (n, [k, x]) => n + k.length + 4 + approxBytes(x),
+      2,
+    );
   return String(v).length;
 }
 

@@ -81,7 +81,10 @@ export function createApi(service: QueryService, options: ApiOptions) {
     } catch (err) {
       if (err instanceof BadRequest) return json(400, { error: err.message, field: err.field });
       if (err instanceof Unavailable)
-        return { ...json(503, { error: err.message }), headers: { ...json(503, {}).headers, 'retry-after': '1' } };
+        return {
+          ...json(503, { error: err.message }),
+          headers: { ...json(503, {}).headers, 'retry-after': '1' },
+        };
       // Never a stack trace: the message only, and the detail in the server's own log.
       console.error(err);
       return json(500, { error: 'internal error; see the query API log' });
