@@ -99,6 +99,7 @@ export class QueryService {
           if (query.type === 'sql') {
             compiled = expandMacros(query.sql, range, opts);
             await this.engine.checkReadOnly(compiled.sql).catch((err: Error) => {
+              if (err instanceof QueryBusyError) throw err;
               throw new QueryValidationError('sql', err.message.split('\n')[0] as string);
             });
           } else {

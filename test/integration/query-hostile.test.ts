@@ -321,6 +321,8 @@ describe('results, memory and time', () => {
       const third = await other.one({ type: 'stat' });
       expect(third.result?.status).toBe(503);
       expect(third.result?.error).toMatch(/busy.*try again/);
+      const raw = await other.one({ type: 'sql', sql: 'SELECT 1 AS one' });
+      expect(raw.result?.status).toBe(503);
       const vars = await other.post('/variables', { range: RANGE, variable: 'users' });
       expect(vars.status).toBe(503);
       gone.abort();
