@@ -14,8 +14,10 @@ export interface QueryResult {
   bytesScanned?: number;
   /** Files or partitions opened, where the engine can tell (DuckDB). */
   filesRead?: number;
-  /** More rows existed than `maxRows` allowed. */
+  /** More rows existed than `maxRows` (or more bytes than `maxBytes`) allowed. */
   truncated?: boolean;
+  /** Which cap cut the result, when `truncated`: engines that cap only rows may leave it out. */
+  truncatedBy?: 'rows' | 'bytes';
 }
 
 export interface RunOptions {
@@ -24,12 +26,32 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Read at most this many rows (raw SQL): the result then says it was cut. */
   maxRows?: number;
+  /**
+   * Read at most about this many bytes of values (raw SQL): rows past it are left out and the
+   * result says it was cut. A value is counted by its length as text (a string's characters).
+   */
+  maxBytes?: number;
 }
 
 export class QueryTimeoutError extends Error {
   constructor(ms: number) {
     super(`query ran longer than ${Math.round(ms / 1000)} s and was stopped`);
     this.name = 'QueryTimeoutError';
+  }
+}
+
+/** Too many queries are already running or waiting: the caller may retry later (503). */
+export class QueryBusyError extends Error {
+  constructor(running: number, waiting: number) {
+    super(`the query API is busy (${running} queries running, ${waiting} waiting): try again shortly`);
+    this.name = 'QueryBusyError';
+  }
+}
+
+export class QueryCancelledError extends Error {
+  constructor() {
+    super('query cancelled: the caller went away');
+    this.name = 'QueryCancelledError';
   }
 }
 

@@ -125,7 +125,10 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
         ? [
             {
               severity: 'warning',
-              text: `Only the first ${result.rows.length} rows are shown: add a LIMIT or narrow the query.`,
+              text:
+                result.truncatedBy === 'bytes'
+                  ? `Only the first ${result.rows.length} rows are shown: the result is larger than the API returns. Select fewer or shorter columns, add a LIMIT or narrow the query.`
+                  : `Only the first ${result.rows.length} rows are shown: add a LIMIT or narrow the query.`,
             },
           ]
         : [];
@@ -133,7 +136,13 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
         {
           refId,
           fields: result.columns.map((_, i) => column(result, i)),
-          meta: meta(result, { notices, custom: { truncated: result.truncated === true } }),
+          meta: meta(result, {
+            notices,
+            custom: {
+              truncated: result.truncated === true,
+              ...(result.truncatedBy ? { truncatedBy: result.truncatedBy } : {}),
+            },
+          }),
         },
       ];
     }

@@ -10,14 +10,18 @@ import {
   type Range,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
-import { QueryTimeoutError, type QueryEngine } from './engine.js';
+import { QueryBusyError, QueryCancelledError, QueryTimeoutError, type QueryEngine } from './engine.js';
 import { toFrames, type Frame } from './frames.js';
 
 export interface ServiceOptions {
   /** Per-query time limit. */
   timeoutMs?: number;
   maxQueriesPerRequest?: number;
+  /** What one raw SQL query may return, about, in bytes of values (default 8 MiB). */
+  maxResultBytes?: number;
 }
+
+export const DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
 export interface QueryRequest {
   range?: unknown;
@@ -53,12 +57,19 @@ const VARIABLES: Record<string, GroupField | 'catalog-actions' | 'catalog-areas'
   outcomes: 'outcome',
 };
 
+/** The engine cannot take the work now (503): the caller may retry. */
+export class Unavailable extends Error {}
+
 /** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 export class QueryService {
   constructor(
     private readonly engine: QueryEngine,
     private readonly options: ServiceOptions = {},
   ) {}
+
+  private get maxResultBytes(): number {
+    return this.options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  }
 
   get engineName(): string {
     return this.engine.dialect.name;
@@ -88,7 +99,8 @@ export class QueryService {
           if (query.type === 'sql') {
             compiled = expandMacros(query.sql, range, opts);
             await this.engine.checkReadOnly(compiled.sql).catch((err: Error) => {
-              throw new QueryValidationError('sql', err.message);
+              if (err instanceof QueryBusyError) throw err;
+              throw new QueryValidationError('sql', err.message.split('\n')[0] as string);
             });
           } else {
             compiled = compileQuery(query, range, opts);
@@ -98,6 +110,7 @@ export class QueryService {
             timeoutMs: this.options.timeoutMs,
             // Structured queries carry their own LIMIT; raw SQL gets a ceiling on what is returned.
             maxRows: query.type === 'sql' ? MAX_LIMIT : undefined,
+            maxBytes: query.type === 'sql' ? this.maxResultBytes : undefined,
           });
           results[refId] = { frames: toFrames({ ...query, refId }, result, compiled.limit), status: 200 };
         } catch (err) {
@@ -109,12 +122,15 @@ export class QueryService {
   }
 
   /** Values for a template variable: actions, areas, users, ips, roles, ... */
-  async variables(body: {
-    range?: unknown;
-    variable?: unknown;
-    filters?: unknown;
-    limit?: unknown;
-  }): Promise<{
+  async variables(
+    body: {
+      range?: unknown;
+      variable?: unknown;
+      filters?: unknown;
+      limit?: unknown;
+    },
+    signal?: AbortSignal,
+  ): Promise<{
     values: { text: string; value: string }[];
   }> {
     const name = String(body.variable ?? '');
@@ -131,9 +147,12 @@ export class QueryService {
       range,
       { dialect: this.engine.dialect, table },
     );
-    const result = await this.engine.run(compiled.sql, compiled.params, {
-      timeoutMs: this.options.timeoutMs,
-    });
+    const result = await this.engine
+      .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
+      .catch((err: unknown) => {
+        if (err instanceof QueryBusyError) throw new Unavailable(err.message);
+        throw err;
+      });
     const seen = result.rows.map((r) => String(r[0])).filter((v) => v !== 'null');
     // Actions and areas also offer the whole catalog, seen in the range or not.
     const all =
@@ -162,9 +181,15 @@ export class QueryService {
 function describe(err: unknown): { error: string; status: number } {
   if (err instanceof QueryValidationError) return { error: err.message, status: 400 };
   if (err instanceof QueryTimeoutError) return { error: err.message, status: 504 };
+  if (err instanceof QueryBusyError) return { error: err.message, status: 503 };
+  if (err instanceof QueryCancelledError) return { error: err.message, status: 499 };
   const message = err instanceof Error ? err.message : String(err);
   // Engine errors about the SQL itself (raw mode) are the caller's to fix.
-  if (/Parser Error|Binder Error|Catalog Error|SYNTAX_ERROR|COLUMN_NOT_FOUND/.test(message)) {
+  if (
+    /Parser Error|Binder Error|Catalog Error|Permission Error|Conversion Error|Out of Range Error|SYNTAX_ERROR|COLUMN_NOT_FOUND/.test(
+      message,
+    )
+  ) {
     return { error: message.split('\n')[0] as string, status: 400 };
   }
   return { error: message.split('\n')[0] as string, status: 500 };

@@ -101,17 +101,79 @@ function toStatus(v: string | number): string | number {
 
 const SHIELD = '\u0000__';
 
+type SqlPart = 'code' | 'string' | 'escape-string' | 'identifier' | 'comment';
+
+/** The SQL split into code, string literals, quoted identifiers and comments, in order. */
+export function sqlParts(sql: string): { part: SqlPart; text: string }[] {
+  const parts: { part: SqlPart; text: string }[] = [];
+  let code = '';
+  let i = 0;
+  const push = (part: SqlPart, end: number) => {
+    if (code) parts.push({ part: 'code', text: code });
+    code = '';
+    parts.push({ part, text: sql.slice(i, end) });
+    i = end;
+  };
+  while (i < sql.length) {
+    const ch = sql[i] as string;
+    if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === ch && sql[j + 1] !== ch)) j += sql[j] === ch ? 2 : 1;
+      // E'...' (DuckDB) reads backslash escapes: a value put into it needs its backslashes doubled.
+      const escape = ch === "'" && /(^|[^A-Za-z0-9_])[Ee]$/.test(code);
+      push(ch === '"' ? 'identifier' : escape ? 'escape-string' : 'string', Math.min(j + 1, sql.length));
+    } else if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      push('comment', end === -1 ? sql.length : end);
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      push('comment', end === -1 ? sql.length : end + 2);
+    } else {
+      code += ch;
+      i++;
+    }
+  }
+  if (code) parts.push({ part: 'code', text: code });
+  return parts;
+}
+
+const values = (value: unknown): string[] => (Array.isArray(value) ? value : [value]).map((v) => String(v));
+const quoteless = (v: string) => v.replace(/'/g, "''");
+
+/** How a variable's value is written where it stands, so it is always data, never SQL. */
+const FORMAT: Record<Exclude<SqlPart, 'comment'>, (value: unknown) => string> = {
+  // In code: string literals, `'u7'`, or `'a', 'b'` for several values (for `IN ($user)`).
+  code: (value) =>
+    values(value)
+      .map((v) => `'${quoteless(v)}'`)
+      .join(', '),
+  // Inside a literal the user quoted ('%$user%'): the characters only, quotes doubled.
+  string: (value) => values(value).map(quoteless).join(','),
+  'escape-string': (value) =>
+    values(value)
+      .map((v) => quoteless(v.replace(/\\/g, '\\\\')))
+      .join(','),
+  identifier: (value) =>
+    values(value)
+      .map((v) => v.replace(/"/g, '""'))
+      .join(','),
+};
+
 /**
  * Template variables in raw SQL become SQL string literals, quotes doubled: `'u7'`, or
- * `'a', 'b'` for several values (write `user_id IN ($user)`, no quotes of your own). The API's
- * `$__` macros are shielded from Grafana's interpolation and reach the API as written.
+ * `'a', 'b'` for several values (write `user_id IN ($user)`, no quotes of your own). Inside a
+ * literal the SQL already quotes, a value is put in escaped, without quotes of its own; in
+ * comments, variables stay as written. The API's `$__` macros are shielded from Grafana's
+ * interpolation and reach the API as written.
  */
 export function interpolateSql(sql: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string {
   const shielded = sql.split('$__').join(SHIELD);
   if (!templateSrv.containsTemplate(shielded)) return sql;
-  const replaced = templateSrv.replace(shielded, scopedVars, (value: unknown) =>
-    (Array.isArray(value) ? value : [value]).map((v) => `'${String(v).replace(/'/g, "''")}'`).join(', '),
-  );
+  const replaced = sqlParts(shielded)
+    .map(({ part, text }) =>
+      part === 'comment' ? text : templateSrv.replace(text, scopedVars, FORMAT[part]),
+    )
+    .join('');
   return replaced.split(SHIELD).join('$__');
 }
 

@@ -21,6 +21,8 @@ export interface Dialect {
   timestamp(): string;
   /** Epoch milliseconds of a timestamp expression, as a whole number. */
   epochMs(expr: string): string;
+  /** The timestamp (UTC) of a whole number of epoch milliseconds. */
+  fromEpochMs(expr: string): string;
   /** `list` has at least one of the n bound strings. */
   listHasAny(list: string, n: number): string;
   /** FROM-clause fragment that yields one row per element of user_roles, as `user_role`. */
@@ -36,6 +38,7 @@ export const duckdbDialect: Dialect = {
   bindsOutsideWhere: true,
   timestamp: () => 'to_timestamp(CAST(? AS DOUBLE) / 1000.0)',
   epochMs: (expr) => `epoch_ms(${expr})`,
+  fromEpochMs: (expr) => `epoch_ms(${expr})`,
   listHasAny: (list, n) => `list_has_any(${list}, [${marks(n)}])`,
   unnestRoles: () => 'CROSS JOIN unnest(user_roles) AS r(user_role)',
   ipInCidr(cidr, text, params) {
@@ -65,6 +68,7 @@ export const athenaDialect: Dialect = {
   bindsOutsideWhere: false,
   timestamp: () => '?',
   epochMs: (expr) => `CAST(to_unixtime(${expr}) * 1000 AS BIGINT)`,
+  fromEpochMs: (expr) => `from_unixtime((${expr}) / 1000.0)`,
   listHasAny: (list, n) => `arrays_overlap(${list}, ARRAY[${marks(n)}])`,
   unnestRoles: () => 'CROSS JOIN UNNEST(user_roles) AS r(user_role)',
   ipInCidr(_cidr, text, params) {

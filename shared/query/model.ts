@@ -105,9 +105,10 @@ export interface Range {
 export class QueryValidationError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    /** The message without the field. */
+    readonly reason: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${reason}`);
     this.name = 'QueryValidationError';
   }
 }
@@ -121,30 +122,50 @@ export function parseQuery(input: unknown): Query {
   throw new QueryValidationError(field, issue?.message ?? 'invalid');
 }
 
+/**
+ * The instants a range may name: 1970-01-01 to the end of year 9999 (ISO-8601's four-digit years).
+ * Anything outside is a caller's mistake, refused before any work is done.
+ */
+export const MIN_TIME_MS = 0;
+export const MAX_TIME_MS = Date.UTC(10000, 0, 1);
+
 export function parseRange(input: unknown): Range {
   const r = TimeRangeSchema.safeParse(input);
   if (!r.success) throw new QueryValidationError('range', 'expected {from, to} as ISO-8601 or epoch ms');
-  const from = toMs(r.data.from);
-  const to = toMs(r.data.to);
-  if (from === null) throw new QueryValidationError('range.from', 'not an ISO-8601 instant or epoch ms');
-  if (to === null) throw new QueryValidationError('range.to', 'not an ISO-8601 instant or epoch ms');
+  const from = toMs(r.data.from, 'range.from');
+  const to = toMs(r.data.to, 'range.to');
   if (from >= to) throw new QueryValidationError('range', 'from must be before to');
   return { from, to };
 }
 
-function toMs(v: string | number): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (/^\d+$/.test(v)) return Number(v);
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? null : ms;
+function toMs(v: string | number, field: string): number {
+  const ms =
+    typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : /^\s*$/.test(v) ? Number.NaN : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new QueryValidationError(field, 'not an ISO-8601 instant or epoch ms');
+  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+    const shown =
+      typeof v === 'number' ? String(v) : JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+    throw new QueryValidationError(
+      field,
+      `${shown} is outside 1970-01-01 … 9999-12-31 (epoch ms 0 … ${MAX_TIME_MS})`,
+    );
+  }
+  return Math.floor(ms);
 }
 
-/** `30s`, `5m`, `1h`, `1d` → ms. */
-export function intervalMs(interval: string): number {
+/** The shortest and longest bucket a time series may ask for. */
+export const MIN_INTERVAL_MS = 1000;
+export const MAX_INTERVAL_MS = 366 * 86_400_000;
+
+/** `30s`, `5m`, `1h`, `1d` → ms; `field` names where the interval came from, for the error. */
+export function intervalMs(interval: string, field = 'interval'): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(interval);
-  if (!m) throw new QueryValidationError('interval', 'expected e.g. 30s, 5m, 1h, 1d');
+  if (!m) throw new QueryValidationError(field, `${JSON.stringify(interval)}: expected e.g. 30s, 5m, 1h, 1d`);
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
+  const ms = Number(m[1]) * unit;
+  if (ms < MIN_INTERVAL_MS) throw new QueryValidationError(field, `${interval}: an interval is at least 1s`);
+  if (ms > MAX_INTERVAL_MS) throw new QueryValidationError(field, `${interval}: an interval is at most 366d`);
+  return ms;
 }
 
 export interface Cidr {

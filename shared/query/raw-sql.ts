@@ -8,7 +8,7 @@ import { QueryValidationError, intervalMs, type Range } from './model.js';
  * to pasted values:
  *   $__timeFilter(ts)       dt BETWEEN ? AND ? AND ts >= ? AND ts < ?  (prunes partitions too)
  *   $__timeFrom() / $__timeTo()   the range bounds as timestamps
- *   $__timeGroup(ts, 1h)    the bucket start, in epoch ms (interval optional: Grafana's)
+ *   $__timeGroup(ts, 1h)    the bucket start, a timestamp (interval optional: Grafana's)
  *   $__interval_ms, $__interval   the bucket size (Grafana's interval), in ms
  *   $__table                the events table
  */
@@ -18,6 +18,7 @@ export const MACROS = [
   '$__timeTo',
   '$__timeGroup',
   '$__interval_ms',
+  '$__interval',
   '$__table',
 ];
 
@@ -98,8 +99,20 @@ export function expandMacros(sql: string, range: Range, opts: CompileOptions): C
         return d.timestamp();
       case 'timeGroup': {
         const col = column(name, args);
-        const ms = args[1] && args[1] !== '$__interval' ? intervalMs(args[1]) : step;
-        return `CAST(floor(${d.epochMs(col)} / CAST(${intOutsideWhere(d, ms, params)} AS DOUBLE)) AS BIGINT) * ${intOutsideWhere(d, ms, params)}`;
+        let ms = step;
+        if (args[1] && args[1] !== '$__interval') {
+          try {
+            ms = intervalMs(args[1]);
+          } catch (err) {
+            const reason =
+              err instanceof QueryValidationError ? err.reason.replace(`${args[1]}: `, '') : String(err);
+            throw new QueryValidationError('sql', `$__timeGroup(${args.join(', ')}): ${reason}`);
+          }
+        }
+        // A timestamp, so Grafana reads the column as time (a time series panel needs one).
+        return d.fromEpochMs(
+          `CAST(floor(${d.epochMs(col)} / CAST(${intOutsideWhere(d, ms, params)} AS DOUBLE)) AS BIGINT) * ${intOutsideWhere(d, ms, params)}`,
+        );
       }
       case 'interval_ms':
       case 'interval':

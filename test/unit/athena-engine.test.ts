@@ -17,6 +17,7 @@ import { compileQuery } from '../../shared/query/compile.js';
 import { athenaDialect, type Param } from '../../shared/query/dialect.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import type { Filters, Query } from '../../shared/query/model.js';
+import { expandMacros } from '../../shared/query/raw-sql.js';
 
 // Athena cannot run here (no AWS account in the test environment), so the client is a mock:
 // it answers each command the way Athena's API does and records what it was sent.
@@ -523,6 +524,83 @@ describe('every structured query on Athena', () => {
       expect(start?.input.ExecutionParameters).toEqual(params.map(athenaLiteral));
     }
     expect(mock.named('StartQueryExecutionCommand')).toHaveLength(queries.length);
+  });
+});
+
+describe('raw SQL on Athena', () => {
+  const range = { from: Date.UTC(2026, 10, 19, 10), to: Date.UTC(2026, 10, 19, 13) };
+
+  it('$__timeGroup gives a timestamp, which comes back as a time field in epoch ms', async () => {
+    const { sql, params } = expandMacros(
+      'SELECT $__timeGroup(ts, 1h) AS time, count(*) AS n FROM $__table WHERE $__timeFilter(ts) GROUP BY 1 ORDER BY 1',
+      range,
+      { dialect: athenaDialect, table: '"closer_audit"."events"' },
+    );
+    expect(sql).toContain(
+      'SELECT from_unixtime((CAST(floor(CAST(to_unixtime(ts) * 1000 AS BIGINT) / CAST(3600000 AS DOUBLE)) AS BIGINT) * 3600000) / 1000.0) AS time',
+    );
+    expect(countPlaceholders(sql)).toBe(params.length);
+    // What Athena answers for that column: timestamp(3) with time zone, printed in UTC.
+    const mock = mockClient({
+      results: () => ({
+        ResultSet: {
+          ResultSetMetadata: {
+            ColumnInfo: [
+              { Name: 'time', Type: 'timestamp(3) with time zone' },
+              { Name: 'n', Type: 'bigint' },
+            ],
+          },
+          Rows: [
+            { Data: [{ VarCharValue: 'time' }, { VarCharValue: 'n' }] },
+            { Data: [{ VarCharValue: '2026-11-19 10:00:00.000 UTC' }, { VarCharValue: '7' }] },
+            { Data: [{ VarCharValue: '2026-11-19 11:00:00.000 UTC' }, { VarCharValue: '3' }] },
+          ],
+        },
+      }),
+    });
+    const result = await engineWith(mock).engine.run(sql, params);
+    expect(result.columns).toEqual([
+      { name: 'time', type: 'time' },
+      { name: 'n', type: 'number' },
+    ]);
+    expect(result.rows).toEqual([
+      [Date.UTC(2026, 10, 19, 10), 7],
+      [Date.UTC(2026, 10, 19, 11), 3],
+    ]);
+  });
+
+  it.each(['0s', '999999999999999999d'])(
+    '$__timeGroup(ts, %s) is refused before Athena is asked',
+    (interval) => {
+      expect(() =>
+        expandMacros(`SELECT $__timeGroup(ts, ${interval}) FROM $__table`, range, {
+          dialect: athenaDialect,
+          table: 'events',
+        }),
+      ).toThrow(
+        new RegExp(`^sql: \\$__timeGroup\\(ts, ${interval}\\): an interval is at (least 1s|most 366d)$`),
+      );
+    },
+  );
+
+  it('stops paging once maxBytes of values are in hand, and says which cap cut the result', async () => {
+    const big = 'x'.repeat(1000);
+    const mock = mockClient({
+      results: (_input, call) => ({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: [{ Name: 's', Type: 'varchar' }] },
+          Rows: [
+            ...(call === 0 ? [{ Data: [{ VarCharValue: 's' }] }] : []),
+            ...Array.from({ length: 3 }, () => ({ Data: [{ VarCharValue: big }] })),
+          ],
+        },
+        NextToken: `page-${call + 2}`,
+      }),
+    });
+    const result = await engineWith(mock).engine.run('SELECT s FROM t', [], { maxRows: 100, maxBytes: 4500 });
+    expect(result.rows).toHaveLength(4);
+    expect(result).toMatchObject({ truncated: true, truncatedBy: 'bytes' });
+    expect(mock.named('GetQueryResultsCommand')).toHaveLength(2);
   });
 });
 

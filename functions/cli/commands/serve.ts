@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDbEngine } from '../../query/engines/duckdb.js';
 import { createApi } from '../../query/http/api.js';
@@ -6,10 +7,40 @@ import { startServer } from '../../query/http/node-server.js';
 import { QueryService } from '../../query/service.js';
 import { DEFAULT_OUT, UsageError } from '../options.js';
 
+/**
+ * The folder serve reads, checked before anything starts: a query API over nothing would answer
+ * every panel with no rows and no error. Names the flag (or variable) the folder came from.
+ */
+export async function dataFolder(given: string | undefined, env = process.env): Promise<string> {
+  const [flag, raw] =
+    given !== undefined
+      ? ['--data', given]
+      : env.CLOSER_OUT
+        ? ['CLOSER_OUT', env.CLOSER_OUT]
+        : [`--data (default ${DEFAULT_OUT})`, DEFAULT_OUT];
+  // Before the path is made absolute, which would turn s3://b/p into <cwd>/s3:/b/p.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+    throw new UsageError(
+      `${flag} ${raw}: serve reads a local folder with DuckDB; for data on S3 query the table with Athena (the deployed query API, README "Deploying to AWS") or Trino`,
+    );
+  if (!raw.trim()) throw new UsageError(`${flag} is empty: give the folder a sync wrote (sync --out)`);
+  const dir = path.resolve(raw);
+  const stat = await fs.stat(dir).catch(() => null);
+  if (!stat)
+    throw new UsageError(
+      `${flag} ${raw}: no such folder; sync into it first (closer-audit sync --out ${raw})`,
+    );
+  if (!stat.isDirectory()) throw new UsageError(`${flag} ${raw}: a file, not the folder a sync wrote`);
+  const has = async (sub: string) => (await fs.stat(path.join(dir, sub)).catch(() => null))?.isDirectory();
+  if (!(await has('events')) && !(await has('state')))
+    throw new UsageError(
+      `${flag} ${raw}: holds no synced data (no events/ or state/ folder); give the folder a sync wrote (sync --out)`,
+    );
+  return dir;
+}
+
 export async function serveCommand(flags: { data?: string; port: string; host: string }): Promise<void> {
-  const dir = path.resolve(flags.data ?? process.env.CLOSER_OUT ?? DEFAULT_OUT);
-  if (dir.startsWith('s3:'))
-    throw new UsageError('serve reads a local folder; S3 data is queried through Athena');
+  const dir = await dataFolder(flags.data);
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${flags.port}: a port number`);
@@ -18,10 +49,16 @@ export async function serveCommand(flags: { data?: string; port: string; host: s
     token = randomBytes(24).toString('base64url');
     process.stderr.write(`CLOSER_API_TOKEN is not set; this run's token (give it to Grafana):\n  ${token}\n`);
   }
-  const engine = await DuckDbEngine.open(dir);
-  const service = new QueryService(engine, {
-    timeoutMs: Number(process.env.CLOSER_QUERY_TIMEOUT_MS ?? 30_000),
-  });
+  const timeoutMs = Number(process.env.CLOSER_QUERY_TIMEOUT_MS ?? 30_000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError(
+      `CLOSER_QUERY_TIMEOUT_MS ${process.env.CLOSER_QUERY_TIMEOUT_MS}: milliseconds, e.g. 30000`,
+    );
+  const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '1GB';
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
+    throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);
+  const engine = await DuckDbEngine.open(dir, { memoryLimit });
+  const service = new QueryService(engine, { timeoutMs });
   const fixed = token;
   const server = await startServer(createApi(service, { token: async () => fixed }), {
     port,

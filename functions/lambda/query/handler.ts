@@ -38,7 +38,11 @@ function build(): ReturnType<typeof createApi> {
     database: env.CLOSER_ATHENA_DATABASE || undefined,
     table: env.CLOSER_ATHENA_TABLE || undefined,
   });
-  const service = new QueryService(engine, { timeoutMs: Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000) });
+  const service = new QueryService(engine, {
+    timeoutMs: Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000),
+    // Lambda answers at most 6 MB: raw SQL stops well before, with its notice, not a failed invoke.
+    maxResultBytes: 4 * 1024 * 1024,
+  });
   return createApi(service, { token: apiToken });
 }
 

@@ -120,7 +120,7 @@ export class AthenaEngine implements QueryEngine {
     const aborted = abortPromise(signal);
     try {
       const execution = await this.wait(id, deadline, timeoutMs ?? 0, signal, aborted.promise);
-      return await this.results(id, execution, sql, signal, options.maxRows);
+      return await this.results(id, execution, sql, signal, options.maxRows, options.maxBytes);
     } finally {
       aborted.dispose();
     }
@@ -175,12 +175,15 @@ export class AthenaEngine implements QueryEngine {
     sql: string,
     signal: AbortSignal | undefined,
     maxRows?: number,
+    maxBytes?: number,
   ): Promise<QueryResult> {
     let info: ColumnInfo[] | undefined;
     const rows: unknown[][] = [];
     let token: string | undefined;
     let first = true;
-    do {
+    let bytes = 0;
+    let truncatedBy: 'rows' | 'bytes' | undefined;
+    pages: do {
       if (signal?.aborted) throw abortError();
       const page: GetQueryResultsCommandOutput = await this.client.send(
         new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: PAGE_SIZE, NextToken: token }),
@@ -191,13 +194,25 @@ export class AthenaEngine implements QueryEngine {
       if (first && execution.StatementType !== 'UTILITY') pageRows = pageRows.slice(1);
       first = false;
       const cols = info;
-      for (const row of pageRows) rows.push(cols.map((c, i) => parseValue(c, row.Data?.[i]?.VarCharValue)));
+      for (const row of pageRows) {
+        if (maxRows !== undefined && rows.length >= maxRows) {
+          truncatedBy = 'rows';
+          break pages;
+        }
+        if (maxBytes !== undefined) {
+          // Every value arrives as text: its length is what it adds to the answer, about.
+          const size = cols.reduce((n, _c, i) => n + (row.Data?.[i]?.VarCharValue?.length ?? 1) + 3, 0);
+          if (bytes + size > maxBytes) {
+            truncatedBy = 'bytes';
+            break pages;
+          }
+          bytes += size;
+        }
+        rows.push(cols.map((c, i) => parseValue(c, row.Data?.[i]?.VarCharValue)));
+      }
       token = page.NextToken;
-      // Enough rows to fill the answer and tell it was cut: stop paging.
-      if (maxRows !== undefined && rows.length > maxRows) break;
     } while (token);
-    const truncated = maxRows !== undefined && rows.length > maxRows;
-    if (truncated) rows.length = maxRows as number;
+    const truncated = truncatedBy !== undefined;
     const columns = (info ?? []).map((c) => ({ name: c.Name ?? c.Label ?? '', type: fieldType(c.Type) }));
     const scanned = execution.Statistics?.DataScannedInBytes;
     return {
@@ -205,6 +220,7 @@ export class AthenaEngine implements QueryEngine {
       rows,
       executedSql: sql,
       truncated,
+      ...(truncatedBy ? { truncatedBy } : {}),
       ...(scanned !== undefined ? { bytesScanned: Number(scanned) } : {}),
     };
   }

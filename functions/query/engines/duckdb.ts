@@ -1,13 +1,23 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+  StatementType,
+  type DuckDBDataChunk,
+  type DuckDBPreparedStatement,
+  type DuckDBVector,
+} from '@duckdb/node-api';
 import { EVENT_COLUMNS } from '../../../shared/event/columns.js';
-import { daysOf } from '../../../shared/query/compile.js';
+import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { Range } from '../../../shared/query/model.js';
 import { partitionPrefix } from '../../ingest/layout.js';
 import {
+  QueryBusyError,
+  QueryCancelledError,
   QueryTimeoutError,
   type FieldType,
   type QueryEngine,
@@ -17,12 +27,18 @@ import {
 
 export interface DuckDbEngineOptions {
   threads?: number;
+  /** DuckDB's memory limit (its buffer manager: scans, joins, aggregates), e.g. `1GB`. */
   memoryLimit?: string;
   /** Connections queries run on at once: a dashboard's short panels need not wait for its long ones. */
   connections?: number;
+  /** Queries that may wait for a free connection; one more is refused as busy (503). */
+  maxWaiting?: number;
 }
 
 const EMPTY_TABLE = 'closer_empty_events';
+/** The name shown for the events in executed SQL and errors, where the engine reads files. */
+const SHOWN_TABLE = 'events';
+const EVENTS_ROOT = partitionPrefix('parquet', 'x').split('/')[0] as string;
 const SQL_TYPE = {
   timestamp: 'TIMESTAMPTZ',
   string: 'VARCHAR',
@@ -31,33 +47,60 @@ const SQL_TYPE = {
   string_list: 'VARCHAR[]',
 };
 
+interface Waiter {
+  resolve: (conn: DuckDBConnection) => void;
+}
+
 /**
- * The embedded engine: DuckDB over the local sync folder. It may read that folder and nothing
- * else (external access off, the folder the only allowed directory, configuration locked), and
- * each query reads only the day folders of its range.
+ * The embedded engine: DuckDB over the local sync folder. It may read the folder's Parquet
+ * events and nothing else (external access off, `events/` the only allowed directory, no temp
+ * directory, configuration locked), and each query reads only the day folders of its range that
+ * exist.
  */
 export class DuckDbEngine implements QueryEngine {
   readonly dialect = duckdbDialect;
 
   private readonly idle: DuckDBConnection[];
-  private readonly waiting: ((conn: DuckDBConnection) => void)[] = [];
+  private readonly waiting: Waiter[] = [];
+  /** Table expressions handed out lately, so executed SQL and errors can show a name instead. */
+  private readonly shown = new Map<string, string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly all: DuckDBConnection[],
     private readonly dataDir: string,
+    private readonly maxWaiting: number,
   ) {
     this.idle = [...all];
   }
 
-  private acquire(): Promise<DuckDBConnection> {
+  /** A free connection; waits in line while the caller is still there, and refuses a long line. */
+  private acquire(signal?: AbortSignal): Promise<DuckDBConnection> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const conn = this.idle.pop();
-    return conn ? Promise.resolve(conn) : new Promise((resolve) => this.waiting.push(resolve));
+    if (conn) return Promise.resolve(conn);
+    if (this.waiting.length >= this.maxWaiting)
+      return Promise.reject(new QueryBusyError(this.all.length, this.waiting.length));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (c) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(c);
+        },
+      };
+      const onAbort = () => {
+        const at = this.waiting.indexOf(waiter);
+        if (at !== -1) this.waiting.splice(at, 1);
+        reject(abortReason(signal as AbortSignal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
   }
 
   private release(conn: DuckDBConnection): void {
     const next = this.waiting.shift();
-    if (next) next(conn);
+    if (next) next.resolve(conn);
     else this.idle.push(conn);
   }
 
@@ -66,6 +109,9 @@ export class DuckDbEngine implements QueryEngine {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 2),
       memory_limit: options.memoryLimit ?? '1GB',
+      // No spilling: DuckDB would add its temp directory (`<cwd>/.tmp/` by default) to the
+      // allowed directories, and raw SQL could read whatever lies there.
+      temp_directory: '',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     });
@@ -74,23 +120,41 @@ export class DuckDbEngine implements QueryEngine {
     // A range with no files yet still answers, with the right columns and no rows. (Raw SQL
     // cannot write to it: only a single SELECT ever runs.)
     await conn.run(`CREATE TABLE ${EMPTY_TABLE} (${cols}, dt VARCHAR)`);
-    await conn.run(`SET allowed_directories = ['${dir.replace(/'/g, "''")}/']`);
+    // Only the Parquet events: not the folder's state/, .tmp/ or NDJSON copies.
+    const events = path.join(dir, EVENTS_ROOT) + path.sep;
+    await conn.run(`SET allowed_directories = ['${events.replace(/'/g, "''")}']`);
     await conn.run('SET enable_external_access = false');
     await conn.run('SET lock_configuration = true');
     // Settings are the instance's: connections opened after the lock share them.
     const more = await Promise.all(
       Array.from({ length: Math.max(0, (options.connections ?? 2) - 1) }, () => instance.connect()),
     );
-    return new DuckDbEngine(instance, [conn, ...more], dir);
+    return new DuckDbEngine(instance, [conn, ...more], dir, options.maxWaiting ?? 16);
   }
 
-  /** The files of the range's days only: a one-day query opens that day's objects and no others. */
+  /**
+   * The files of the range's days that exist: the events folder is listed once and intersected
+   * with the range, so a range of centuries costs what the stored days cost.
+   */
   async tableFor(range: Range): Promise<string> {
-    const files: string[] = [];
+    const root = path.join(this.dataDir, EVENTS_ROOT);
+    const [first, last] = dtBounds(range);
+    let entries: string[];
+    try {
+      entries = await fs.readdir(root);
+    } catch {
+      return EMPTY_TABLE;
+    }
     // Newest day first: DuckDB's top-N pushes a dynamic filter into the scan, so "latest events"
     // fills its heap from the newest files and then skips older row groups by their ts statistics.
-    for (const dt of daysOf(range).reverse()) {
-      const dir = path.join(this.dataDir, ...partitionPrefix('parquet', dt).split('/').filter(Boolean));
+    const days = entries
+      .map((name) => /^dt=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1])
+      .filter((dt): dt is string => dt !== undefined && dt >= first && dt <= last)
+      .sort()
+      .reverse();
+    const files: string[] = [];
+    for (const dt of days) {
+      const dir = path.join(root, `dt=${dt}`);
       let names: string[];
       try {
         names = await fs.readdir(dir);
@@ -102,16 +166,66 @@ export class DuckDbEngine implements QueryEngine {
     if (files.length === 0) return EMPTY_TABLE;
     // Paths come from the folder listing above, never from a request; quoted all the same.
     const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-    return `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
+    const table = `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
+    this.remember(table);
+    return table;
+  }
+
+  private remember(table: string): void {
+    this.shown.delete(table);
+    this.shown.set(table, SHOWN_TABLE);
+    // A dashboard's refresh asks for a few ranges; older ones are shown by the folder rule below.
+    while (this.shown.size > 64) this.shown.delete(this.shown.keys().next().value as string);
+  }
+
+  /** Text for the caller: table names instead of file lists, and no server paths. */
+  private show(text: string): string {
+    let out = text;
+    for (const [table, name] of this.shown) if (out.includes(table)) out = out.split(table).join(name);
+    out = out.replace(/read_parquet\(\[[^\]]*\][^)]*\)/g, SHOWN_TABLE);
+    out = out
+      .split(this.dataDir + path.sep)
+      .join('')
+      .split(this.dataDir)
+      .join('.');
+    // DuckDB resolves relative paths against the working directory, and names it in errors.
+    const cwd = process.cwd();
+    return cwd === path.parse(cwd).root
+      ? out
+      : out
+          .split(cwd + path.sep)
+          .join('')
+          .split(cwd)
+          .join('.');
   }
 
   async run(sql: string, params: Param[], options: RunOptions = {}): Promise<QueryResult> {
-    const conn = await this.acquire();
+    // One signal for both ends: the caller leaving and the time limit (waiting for a connection
+    // included).
+    const timeout = options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
+    const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    let conn: DuckDBConnection;
     try {
-      return await this.runOn(conn, sql, params, options);
+      conn = await this.acquire(signal);
+    } catch (err) {
+      throw this.reason(err, timeout, options);
+    }
+    try {
+      return await this.runOn(conn, sql, params, options, signal);
+    } catch (err) {
+      throw this.reason(err, timeout, options);
     } finally {
       this.release(conn);
     }
+  }
+
+  private reason(err: unknown, timeout: AbortSignal | undefined, options: RunOptions): Error {
+    if (timeout?.aborted) return new QueryTimeoutError(options.timeoutMs ?? 0);
+    if (options.signal?.aborted) return new QueryCancelledError();
+    if (err instanceof QueryBusyError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new Error(this.show(message));
   }
 
   private async runOn(
@@ -119,37 +233,53 @@ export class DuckDbEngine implements QueryEngine {
     sql: string,
     params: Param[],
     options: RunOptions,
+    signal: AbortSignal | undefined,
   ): Promise<QueryResult> {
-    const prepared = await conn.prepare(sql);
-    bindAll(prepared, params);
     const stop = () => conn.interrupt();
-    let timedOut = false;
-    const timer =
-      options.timeoutMs !== undefined
-        ? setTimeout(() => {
-            timedOut = true;
-            stop();
-          }, options.timeoutMs)
-        : null;
-    options.signal?.addEventListener('abort', stop, { once: true });
+    signal?.addEventListener('abort', stop, { once: true });
+    let prepared: DuckDBPreparedStatement | null = null;
     try {
-      const max = options.maxRows;
-      const reader =
-        max === undefined ? await prepared.runAndReadAll() : await prepared.runAndReadUntil(max + 1);
-      const types = reader.columnTypes();
-      const columns = reader.columnNames().map((name, i) => ({ name, type: fieldType(types[i]?.typeId) }));
-      let rows = reader.getRowsJS().map((row) => row.map(toPlain));
-      const truncated = max !== undefined && rows.length > max;
-      if (truncated) rows = rows.slice(0, max);
-      return { columns, rows, executedSql: sql, filesRead: countFiles(sql), truncated };
-    } catch (err) {
-      if (timedOut) throw new QueryTimeoutError(options.timeoutMs ?? 0);
-      if (options.signal?.aborted) throw new Error('query cancelled: the caller went away');
-      throw err;
+      prepared = await conn.prepare(sql);
+      bindAll(prepared, params);
+      if (signal?.aborted) throw abortReason(signal);
+      const result = await prepared.stream();
+      const types = result.columnTypes();
+      const columns = result.columnNames().map((name, i) => ({ name, type: fieldType(types[i]?.typeId) }));
+      const { maxRows, maxBytes } = options;
+      const rows: unknown[][] = [];
+      let bytes = 0;
+      let truncatedBy: 'rows' | 'bytes' | undefined;
+      // Chunk by chunk, so a cap stops the reading instead of trimming a result already in memory.
+      read: for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        for (let r = 0; r < chunk.rowCount; r++) {
+          if (maxRows !== undefined && rows.length >= maxRows) {
+            truncatedBy = 'rows';
+            break read;
+          }
+          if (maxBytes !== undefined) {
+            const size = rowBytes(chunk, r, maxBytes - bytes);
+            if (bytes + size > maxBytes) {
+              truncatedBy = 'bytes';
+              break read;
+            }
+            bytes += size;
+          }
+          rows.push(chunk.convertRowValues(r, JSDuckDBValueConverter).map(toPlain));
+        }
+      }
+      return {
+        columns,
+        rows,
+        executedSql: this.show(sql),
+        filesRead: countFiles(sql),
+        truncated: truncatedBy !== undefined,
+        ...(truncatedBy ? { truncatedBy } : {}),
+      };
     } finally {
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', stop);
-      prepared.destroySync();
+      signal?.removeEventListener('abort', stop);
+      prepared?.destroySync();
     }
   }
 
@@ -158,6 +288,8 @@ export class DuckDbEngine implements QueryEngine {
     const conn = await this.acquire();
     try {
       await this.checkOn(conn, sql);
+    } catch (err) {
+      throw new Error(this.show(err instanceof Error ? err.message : String(err)));
     } finally {
       this.release(conn);
     }
@@ -179,6 +311,62 @@ export class DuckDbEngine implements QueryEngine {
     for (const conn of this.all) conn.closeSync();
     this.instance.closeSync();
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new QueryCancelledError();
+}
+
+/**
+ * A row's size as text, about what it adds to the JSON answer. Strings and blobs are measured in
+ * DuckDB's own memory (a `string_t` starts with its length), so a 300 MB value is never copied
+ * into JavaScript only to be left out; other values are measured once converted.
+ */
+function rowBytes(chunk: DuckDBDataChunk, row: number, budget: number): number {
+  let size = 0;
+  for (let c = 0; c < chunk.columnCount; c++) {
+    const vector = chunk.getColumnVector(c);
+    const peeked = stringLength(vector, row);
+    if (peeked !== undefined) size += peeked + 3;
+    else size += approxBytes(toPlain(convertItem(vector, row)));
+    if (size > budget) return size;
+  }
+  return size;
+}
+
+function convertItem(vector: DuckDBVector, row: number): unknown {
+  const value = vector.getItem(row);
+  return value === null ? null : JSDuckDBValueConverter(value, vector.type, JSDuckDBValueConverter);
+}
+
+function stringLength(vector: DuckDBVector, row: number): number | undefined {
+  const id = vector.type.typeId;
+  if (id !== DuckDBTypeId.VARCHAR && id !== DuckDBTypeId.BLOB) return undefined;
+  // The vector's own view of its string_t array and validity (not public API: checked, and
+  // measured by conversion where they are not there).
+  const inner = vector as unknown as {
+    dataView?: unknown;
+    validity?: { itemValid?: (i: number) => boolean };
+  };
+  if (!(inner.dataView instanceof DataView) || typeof inner.validity?.itemValid !== 'function')
+    return undefined;
+  if (!inner.validity.itemValid(row)) return 1;
+  return inner.dataView.getUint32(row * 16, true);
+}
+
+function approxBytes(v: unknown): number {
+  if (v === null || v === undefined) return 4;
+  if (typeof v === 'string') return v.length + 3;
+  if (typeof v === 'number' || typeof v === 'bigint') return 9;
+  if (typeof v === 'boolean') return 5;
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + approxBytes(x), 2);
+  if (v instanceof Date) return 14;
+  if (typeof v === 'object')
+    return Object.entries(v as Record<string, unknown>).reduce(
+      (n, [k, x]) => n + k.length + 4 + approxBytes(x),
+      2,
+    );
+  return String(v).length;
 }
 
 function bindAll(prepared: DuckDBPreparedStatement, params: Param[]): void {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BadRequest, type QueryService } from '../service.js';
+import { BadRequest, Unavailable, type QueryService } from '../service.js';
 
 export interface HttpRequest {
   method: string;
@@ -77,9 +77,14 @@ export function createApi(service: QueryService, options: ApiOptions) {
       if (typeof body !== 'object' || body === null || Array.isArray(body))
         return json(400, { error: 'expected a JSON object' });
       if (route === '/query') return json(200, await service.query(body as Record<string, unknown>, signal));
-      return json(200, await service.variables(body as Record<string, unknown>));
+      return json(200, await service.variables(body as Record<string, unknown>, signal));
     } catch (err) {
       if (err instanceof BadRequest) return json(400, { error: err.message, field: err.field });
+      if (err instanceof Unavailable)
+        return {
+          ...json(503, { error: err.message }),
+          headers: { ...json(503, {}).headers, 'retry-after': '1' },
+        };
       // Never a stack trace: the message only, and the detail in the server's own log.
       console.error(err);
       return json(500, { error: 'internal error; see the query API log' });

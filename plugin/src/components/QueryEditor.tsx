@@ -57,7 +57,7 @@ const KNOWN: Array<SelectableValue<string>> = [
 export const MACROS: Array<[macro: string, meaning: string]> = [
   ['$__timeFilter(ts)', "the dashboard's range on ts; prunes the dt partitions too"],
   ['$__timeFrom(), $__timeTo()', "the range's bounds as timestamps"],
-  ['$__timeGroup(ts, 1h)', "the bucket start in epoch ms (interval optional: Grafana's)"],
+  ['$__timeGroup(ts, 1h)', "the bucket start, a timestamp (interval optional: Grafana's)"],
   ['$__interval_ms', "Grafana's interval in ms"],
   ['$__interval', 'the same, also as $__timeGroup(ts, $__interval)'],
   ['$__table', 'the events table'],
@@ -149,7 +149,7 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
               label="SQL"
               labelWidth={LABEL_WIDTH}
               grow
-              tooltip="One read-only SELECT. Template variables are not put into SQL: use the macros."
+              tooltip="One read-only SELECT, with the $__ macros listed below. Template variables become quoted SQL literals: user_id IN ($user), not '$user'."
             >
               <TextArea
                 aria-label="SQL query"

@@ -1,0 +1,25 @@
+// The query API as `closer-audit serve` runs it (DuckDB engine, QueryService with a 30 s time
+// limit, node's HTTP server), started from the source tree given by --root, so hostile-query.ts
+// can measure this tree and an older one alike. Prints its URL, then serves until killed.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { root: { type: 'string' }, dir: { type: 'string' }, token: { type: 'string' } },
+});
+const root = path.resolve(values.root as string);
+const load = (file: string) => import(pathToFileURL(path.join(root, file)).href);
+
+const { DuckDbEngine } = await load('functions/query/engines/duckdb.ts');
+const { QueryService } = await load('functions/query/service.ts');
+const { createApi } = await load('functions/query/http/api.ts');
+const { startServer } = await load('functions/query/http/node-server.ts');
+
+const engine = await DuckDbEngine.open(values.dir as string);
+const service = new QueryService(engine, { timeoutMs: 30_000 });
+const server = await startServer(createApi(service, { token: async () => values.token as string }), {
+  port: 0,
+  host: '127.0.0.1',
+});
+process.stdout.write(`${server.url}\n`);
