@@ -7,6 +7,8 @@ export interface SyncSummary {
   eventsRead: number;
   rowsWritten: number;
   duplicatesDropped: number;
+  /** Duplicates whose content differed from the copy stored (each quarantined with the reason). */
+  duplicatesDiffering: number;
   quarantined: number;
   slotsWritten: number;
   slotsSealed: number;
@@ -28,6 +30,7 @@ export function emptySummary(source: string, target: string): SyncSummary {
     eventsRead: 0,
     rowsWritten: 0,
     duplicatesDropped: 0,
+    duplicatesDiffering: 0,
     quarantined: 0,
     slotsWritten: 0,
     slotsSealed: 0,
@@ -49,7 +52,9 @@ export function formatSummary(s: SyncSummary): string {
     `range             ${s.range ? `${s.range.from} → ${s.range.to}` : 'nothing to do'}`,
     `events read       ${n(s.eventsRead)}`,
     `rows written      ${n(s.rowsWritten)}`,
-    `duplicates        ${n(s.duplicatesDropped)} dropped`,
+    `duplicates        ${n(s.duplicatesDropped)} dropped${
+      s.duplicatesDiffering ? `, ${n(s.duplicatesDiffering)} with different content (quarantined)` : ''
+    }`,
     `quarantined       ${n(s.quarantined)}`,
     `hour slots        ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed`,
     `days              ${n(s.daysWritten)} written whole, ${n(s.daysCompacted)} compacted`,
