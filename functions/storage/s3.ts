@@ -58,9 +58,16 @@ const NETWORK_CODES = new Set([
  * no region, no credentials, an endpoint that cannot be reached or stopped answering.
  */
 export function describeS3Error(err: unknown, location: string, endpoint: string | undefined): unknown {
-  if (!(err instanceof Error) || err instanceof S3ServiceException) return err;
+  if (!(err instanceof Error)) return err;
+  // After its retries the SDK may wrap a network error ("AWS SDK error wrapper for Error: connect ...").
+  const wrapped = err.message.startsWith('AWS SDK error wrapper');
+  if (err instanceof S3ServiceException && !wrapped) return err;
   const where = `S3 (${location}${endpoint ? ` at ${endpoint}` : ''})`;
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const code =
+    (err as NodeJS.ErrnoException).code ??
+    ((err as { cause?: NodeJS.ErrnoException }).cause?.code ||
+      /\b(E[A-Z]{4,})\b/.exec(err.message)?.[1] ||
+      '');
   if (/region is missing/i.test(err.message)) {
     return new Error(`${where} needs a region: set CLOSER_S3_REGION or AWS_REGION`);
   }
@@ -96,7 +103,8 @@ export function s3ClientFor(options: S3Options = {}): S3Client {
   // Without these a silent endpoint makes a call wait forever; a timeout is retried like a 5xx.
   config.requestHandler = {
     connectionTimeout: options.connectTimeoutMs ?? S3_CONNECT_TIMEOUT_MS,
-    requestTimeout: options.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS,
+    // Inactivity, not total time: a large part upload on a slow link is fine while bytes move.
+    socketTimeout: options.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS,
   };
   return new S3Client(config);
 }

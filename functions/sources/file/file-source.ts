@@ -32,7 +32,11 @@ export class FileSource implements HitSource {
   private spill: Promise<Spill> | null = null;
   private unslottedDelivered = false;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    /** Where the spill folder goes (default: the system's temporary folder). */
+    private readonly tmpDir: string = os.tmpdir(),
+  ) {
     const base = path.basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
     const digest = createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 8);
     this.id = `file-${base}-${digest}`;
@@ -40,7 +44,7 @@ export class FileSource implements HitSource {
   }
 
   private prepare(): Promise<Spill> {
-    this.spill ??= spillByHour(this.file);
+    this.spill ??= spillByHour(this.file, this.tmpDir);
     return this.spill;
   }
 
@@ -111,12 +115,12 @@ interface Spill {
   max: number | null;
 }
 
-async function spillByHour(file: string): Promise<Spill> {
+async function spillByHour(file: string, tmp: string): Promise<Spill> {
   await fs.access(file).catch(() => {
     throw new Error(`export file ${file} cannot be read`);
   });
-  await sweepDeadSpills();
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), SPILL_PREFIX));
+  await sweepDeadSpills(tmp);
+  const dir = await fs.mkdtemp(path.join(tmp, SPILL_PREFIX));
   await fs.chmod(dir, 0o700);
   await fs.writeFile(path.join(dir, 'owner.json'), JSON.stringify(currentOwner()), { mode: 0o600 });
   liveSpills.add(dir);
@@ -236,14 +240,13 @@ async function removeSpill(dir: string): Promise<void> {
 }
 
 /** Spill folders whose process is gone (killed runs) are removed; live ones are left alone. */
-async function sweepDeadSpills(): Promise<void> {
+async function sweepDeadSpills(tmp: string): Promise<void> {
   if (!exitHook) {
     exitHook = true;
     process.once('exit', () => {
       for (const dir of liveSpills) rmSync(dir, { recursive: true, force: true });
     });
   }
-  const tmp = os.tmpdir();
   const names = await fs.readdir(tmp).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith(SPILL_PREFIX)) continue;
