@@ -9,7 +9,15 @@ import { LocalFolderStorage } from '../../functions/storage/local-folder.js';
 import type { Storage } from '../../functions/storage/storage.js';
 import { duckdb, eventsGlob } from '../support/duckdb.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
-import { ensureTestBucket, mirrorToFolder, testS3Storage, uniquePrefix } from '../support/s3.js';
+import { cli } from '../support/cli.js';
+import {
+  TEST_BUCKET,
+  ensureTestBucket,
+  mirrorToFolder,
+  s3Env,
+  testS3Storage,
+  uniquePrefix,
+} from '../support/s3.js';
 import { tmpDir } from '../support/tmp.js';
 
 // Three days of a generated feed; the base run leaves day 2 partly in hour objects, the runs under
@@ -299,4 +307,57 @@ describe('the folder lock of a checkpoint', () => {
     );
     await fs.rm(lock, { recursive: true });
   }, 30_000);
+});
+
+describe('a staggered race of real processes', () => {
+  it.each([
+    { name: 'folder', s3: false },
+    { name: 'S3', s3: true },
+  ])(
+    'two syncs started 0.4 s apart on the $name, then a third: every event once',
+    async ({ s3 }) => {
+      if (s3) await ensureTestBucket();
+      const dir = await tmpDir('race');
+      const file = path.join(dir, 'export.ndjson');
+      const made = await cli(['sample', '--events', '3000', '--days', '3', '--out', file]);
+      expect(made.code).toBe(0);
+      const ids = new Set(
+        (await fs.readFile(file, 'utf8'))
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => String((JSON.parse(l) as { _id: string })._id)),
+      );
+      const prefix = uniquePrefix('race');
+      const out = s3 ? `s3://${TEST_BUCKET}/${prefix}` : path.join(dir, 'out');
+      const env = { ...(s3 ? s3Env() : {}), TMPDIR: dir };
+      const sync = (lookback: string) =>
+        cli(['sync', '--source', `file:${file}`, '--out', out, '--lookback', lookback], env);
+      expect((await sync('40h')).code).toBe(0);
+      const a = sync('1h');
+      await sleep(400);
+      const b = await sync('1h');
+      const results = [await a, b];
+      for (const r of results) {
+        if (r.code !== 0)
+          expect(r.stderr).toMatch(
+            /^closer-audit: .* is in use by another run \(sync run by process \d+ on /,
+          );
+      }
+      expect(results.some((r) => r.code === 0)).toBe(true);
+      expect((await sync('1h')).code).toBe(0);
+      const folder = s3 ? await s3Target.folder(testS3Storage(prefix)) : out;
+      const db = await duckdb();
+      try {
+        const rows = await db.rows(
+          `SELECT event_id, count(*)::INTEGER AS n FROM ${eventsGlob(folder)} GROUP BY 1`,
+        );
+        expect(rows.length).toBe(ids.size);
+        expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+        expect(rows.every((r) => ids.has(String(r.event_id)))).toBe(true);
+      } finally {
+        db.close();
+      }
+    },
+    180_000,
+  );
 });
