@@ -124,24 +124,27 @@ export class Lease {
   }
 
   /**
-   * Called before every destructive step. Returns only while at least half the TTL is left, so the
-   * step finishes long before anyone else could take over; renews first when less is left.
+   * Called before every destructive step. Renews when less than half the TTL is left, and returns
+   * only while at least a quarter is left, so the step finishes before anyone else could take over.
    */
   async check(): Promise<void> {
     if (this.lost) throw new LeaseLostError(this.storage.location, this.lost);
-    if (this.until - this.now() < this.ttlMs / 2) await this.renew();
+    // A renewal that failed (storage unreachable) is retried by the next check; the step only goes
+    // ahead while a quarter of the TTL is still left.
+    if (this.until - this.now() < this.ttlMs / 2) await this.renew().catch(() => undefined);
     if (this.lost) throw new LeaseLostError(this.storage.location, this.lost);
-    if (this.until <= this.now()) {
+    if (this.until - this.now() < this.ttlMs / 4) {
       throw new LeaseLostError(
         this.storage.location,
-        `it expired at ${iso(this.until)} and could not be renewed`,
+        `it runs out at ${iso(this.until)} and could not be renewed`,
       );
     }
   }
 
   /** Serialised with other renewals: one conditional write at a time. */
   renew(): Promise<void> {
-    this.chain = this.chain.then(() => this.write(false));
+    // A failed renewal (a network error) must not poison the next one.
+    this.chain = this.chain.catch(() => undefined).then(() => this.write(false));
     return this.chain;
   }
 
