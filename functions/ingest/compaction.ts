@@ -5,7 +5,14 @@ import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
 import { readParquetEvents } from '../formats/parquet-reader.js';
 import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
+import { DAY_MS } from '../../shared/event/partition.js';
 import { dayKey, hourOfKey, partitionPrefix, type Format } from './layout.js';
+
+/** The steps of a fold a test can pause at (and the checkpoint write after it). */
+export type PauseStep = 'fold-listed' | 'fold-written' | 'hours-deleted' | 'checkpoint';
+type Pause = (step: PauseStep, dt: string) => Promise<void>;
+
+const FORMATS = ['parquet', 'json'] as const;
 
 /**
  * Folds a sealed day's hour objects into one day object, then deletes the hour objects.
@@ -18,9 +25,10 @@ export async function compactDay(
   storage: Storage,
   dt: string,
   parquet: ParquetOptions = {},
+  pause?: Pause,
 ): Promise<boolean> {
   let compacted = false;
-  for (const format of ['parquet', 'json'] as const) {
+  for (const format of FORMATS) {
     const hours = new Map<number, string>();
     for await (const o of storage.list(partitionPrefix(format, dt))) {
       const h = hourOfKey(o.key);
@@ -28,8 +36,11 @@ export async function compactDay(
     }
     // Leftover hour objects of a format no longer asked for are folded too, never orphaned.
     if (hours.size === 0) continue;
+    await pause?.('fold-listed', dt);
     await compactFormat(storage, format, dt, hours, parquet);
+    await pause?.('fold-written', dt);
     for (const key of hours.values()) await storage.delete(key);
+    await pause?.('hours-deleted', dt);
     compacted = true;
   }
   return compacted;
@@ -51,7 +62,7 @@ async function compactFormat(
     for (let h = 0; h < 24; h++) {
       const hourObject = hours.get(h);
       if (hourObject) {
-        for await (const row of readObject(storage, format, hourObject)) await writer.append(row);
+        for await (const row of readObject(storage, format, hourObject, true)) await writer.append(row);
         while (!pending.done && hourOf(pending.value) === h) pending = await old.next();
       } else {
         while (!pending.done && hourOf(pending.value) === h) {
@@ -71,10 +82,24 @@ function hourOf(event: StoredEvent): number {
   return new Date(event.ts).getUTCHours();
 }
 
-async function* readObject(storage: Storage, format: Format, key: string): AsyncIterable<StoredEvent> {
+/**
+ * The rows of an object. An absent old day object is an empty day; an hour object that was listed
+ * and is gone is an error, never an empty hour (folding it as empty would lose the hour for good).
+ */
+async function* readObject(
+  storage: Storage,
+  format: Format,
+  key: string,
+  mustExist = false,
+): AsyncIterable<StoredEvent> {
+  const vanished = () =>
+    new Error(`${key} vanished while its day was being compacted: another run changed this target`);
   if (format === 'parquet') {
     const object = await storage.openRead(key);
-    if (!object) return;
+    if (!object) {
+      if (mustExist) throw vanished();
+      return;
+    }
     try {
       yield* readParquetEvents(object);
     } finally {
@@ -82,6 +107,7 @@ async function* readObject(storage: Storage, format: Format, key: string): Async
     }
     return;
   }
+  if (mustExist && (await storage.get(key)) === null) throw vanished();
   for await (const line of gzipLines(storage, key)) {
     const row = JSON.parse(line) as Record<string, unknown>;
     yield {
@@ -90,4 +116,31 @@ async function* readObject(storage: Storage, format: Format, key: string): Async
       ingested_at: Date.parse(row.ingested_at as string),
     } as StoredEvent;
   }
+}
+
+/**
+ * What a crash or a lost race can leave behind, put right at the start of the next run (which holds
+ * the lease): a sealed day with hour objects, beside its day object or not (a fold that never ran,
+ * or stopped between writing the day object and deleting the hours), is folded again. Folding is
+ * idempotent, so a day already complete only loses its leftover hour objects. Returns the days folded.
+ */
+export async function repairTarget(
+  storage: Storage,
+  sealBoundary: number,
+  parquet: ParquetOptions = {},
+  pause?: Pause,
+): Promise<number> {
+  const days = new Set<string>();
+  for (const format of FORMATS) {
+    const root = partitionPrefix(format, 'x').split('/')[0] as string;
+    for await (const o of storage.list(`${root}/dt=`)) {
+      const m = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(`/${o.key}`);
+      if (!m || hourOfKey(o.key) === null) continue;
+      const dt = m[1] as string;
+      if (Date.parse(`${dt}T00:00:00Z`) + DAY_MS <= sealBoundary) days.add(dt);
+    }
+  }
+  let folded = 0;
+  for (const dt of [...days].sort()) if (await compactDay(storage, dt, parquet, pause)) folded++;
+  return folded;
 }

@@ -30,11 +30,21 @@ export class QuarantineWriter {
       this.done.catch(() => undefined);
     }
     this.count++;
-    const line = JSON.stringify({
-      reason,
-      quarantined_at: new Date().toISOString(),
-      record: this.redactor.value(record),
-    });
+    const quarantinedAt = new Date().toISOString();
+    let line: string;
+    try {
+      line = JSON.stringify({ reason, quarantined_at: quarantinedAt, record: this.redactor.value(record) });
+    } catch (err) {
+      // A record too deeply nested to walk: its identity is kept, its body cannot be.
+      if (!(err instanceof RangeError)) throw err;
+      const { _index, _id } = (record ?? {}) as { _index?: unknown; _id?: unknown };
+      const stub = {
+        _index: String(_index ?? ''),
+        _id: String(_id ?? ''),
+        note: 'too deeply nested to store',
+      };
+      line = JSON.stringify({ reason, quarantined_at: quarantinedAt, record: this.redactor.value(stub) });
+    }
     if (!this.gzip.write(line + '\n')) await new Promise<void>((r) => this.gzip?.once('drain', r));
   }
 

@@ -9,6 +9,8 @@ export interface SyncSummary {
   eventsRead: number;
   rowsWritten: number;
   duplicatesDropped: number;
+  /** Duplicates whose content differed from the copy stored (each quarantined with the reason). */
+  duplicatesDiffering: number;
   quarantined: number;
   slotsWritten: number;
   slotsSealed: number;
@@ -30,6 +32,7 @@ export function emptySummary(source: string, target: string): SyncSummary {
     eventsRead: 0,
     rowsWritten: 0,
     duplicatesDropped: 0,
+    duplicatesDiffering: 0,
     quarantined: 0,
     slotsWritten: 0,
     slotsSealed: 0,
@@ -52,7 +55,9 @@ export function formatSummary(s: SyncSummary): string {
     ...(s.start ? [`started from      ${s.start}`] : []),
     `events read       ${n(s.eventsRead)}`,
     `rows written      ${n(s.rowsWritten)}`,
-    `duplicates        ${n(s.duplicatesDropped)} dropped`,
+    `duplicates        ${n(s.duplicatesDropped)} dropped${
+      s.duplicatesDiffering ? `, ${n(s.duplicatesDiffering)} with different content (quarantined)` : ''
+    }`,
     `quarantined       ${n(s.quarantined)}`,
     `hour slots        ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed`,
     `days              ${n(s.daysWritten)} written whole, ${n(s.daysCompacted)} compacted`,

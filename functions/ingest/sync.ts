@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import type { StoredEvent } from '../../shared/event/columns.js';
-import { normaliseHit } from '../../shared/normalise/normalise.js';
+import { normaliseHit, type NormaliseResult, type RawHit } from '../../shared/normalise/normalise.js';
 import type { Redactor } from '../../shared/redaction/index.js';
 import type { ParquetOptions } from '../formats/parquet-writer.js';
 import type { HitSource, SourceHit, TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
-import { compactDay } from './compaction.js';
+import { compactDay, repairTarget, type PauseStep } from './compaction.js';
+import { withLease, type LeaseOptions } from './lease.js';
 import {
   backfillStateKey,
   dayKey,
@@ -35,11 +37,17 @@ export interface IngestContext {
   now?: () => number;
   /** Asked between pages: true means stop now (a Lambda about to time out). */
   shouldStop?: () => boolean;
+  /** Aborted at the deadline: also stops a run that is waiting for a page, not only between pages. */
+  stopSignal?: AbortSignal;
   log?: Logger;
   /** Called after each hour slot is committed (progress bars). */
   onSlot?: (slotStart: number, summary: SyncSummary) => void;
   /** Called after each page read, with the hour slot being written (progress lines). */
   onPage?: (slotStart: number | null, summary: SyncSummary) => void;
+  /** The target's lease (TTL, renewal period): one run at a time writes to a target. */
+  lease?: LeaseOptions;
+  /** Tests: called between the steps of a fold and before a checkpoint write, to let another run in. */
+  pause?: (step: PauseStep, dt: string) => Promise<void>;
 }
 
 export interface SyncRequest {
@@ -65,13 +73,18 @@ const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
  * slots older than the lookback are sealed and their days compacted. Data is always committed
  * before the checkpoint that covers it.
  */
-export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Promise<SyncSummary> {
+export function runSync(ctx: IngestContext, request: SyncRequest = {}): Promise<SyncSummary> {
+  return withLease(ctx.storage, 'sync', ctx.lease, (storage) => syncHeld({ ...ctx, storage }, request));
+}
+
+async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncSummary> {
   const started = Date.now();
   const now = (ctx.now ?? Date.now)();
   const summary = emptySummary(ctx.source.description, ctx.storage.location);
   const store = new StateStore(ctx.storage, syncStateKey(ctx.source.id));
   const state = await store.load();
   const sealBoundary = floorHour(now - ctx.lookbackMs);
+  summary.daysCompacted += await repairTarget(ctx.storage, sealBoundary, ctx.parquet, ctx.pause);
   await finishPendingCompactions(ctx, store, state, summary);
 
   const explicit = request.from !== undefined || request.to !== undefined;
@@ -134,6 +147,7 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
           if (result.complete && daySealed && !dayMode && !state.pendingCompaction.includes(dt)) {
             state.pendingCompaction.push(dt);
           }
+          await ctx.pause?.('checkpoint', dt);
           await store.save(state);
         }
         await finishPendingCompactions(ctx, store, state, summary);
@@ -163,7 +177,16 @@ export async function runSync(ctx: IngestContext, request: SyncRequest = {}): Pr
  * A past range, day by day, resumable: its own checkpoint records the days done, so the same
  * command after an interruption continues where it stopped.
  */
-export async function runBackfill(
+export function runBackfill(
+  ctx: IngestContext,
+  request: { from: number; to: number; restart?: boolean },
+): Promise<SyncSummary & { resumedFrom: string | null }> {
+  return withLease(ctx.storage, 'backfill', ctx.lease, (storage) =>
+    backfillHeld({ ...ctx, storage }, request),
+  );
+}
+
+async function backfillHeld(
   ctx: IngestContext,
   request: { from: number; to: number; restart?: boolean },
 ): Promise<SyncSummary & { resumedFrom: string | null }> {
@@ -177,6 +200,7 @@ export async function runBackfill(
   const state: SyncState = request.restart ? { version: 1, pendingCompaction: [] } : await store.load();
   if (request.restart) await store.load(); // learn the stored version so the overwrite is conditional
   const sealBoundary = floorHour(now - ctx.lookbackMs);
+  summary.daysCompacted += await repairTarget(ctx.storage, sealBoundary, ctx.parquet, ctx.pause);
   const resumedFrom = state.doneThrough ?? null;
   const start = resumedFrom ? Math.max(range.from, Date.parse(resumedFrom)) : range.from;
   const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
@@ -187,7 +211,9 @@ export async function runBackfill(
       const through = result.complete ? chunk.to : result.doneThrough;
       summary.slotsSealed += Math.max(0, (Math.min(through, sealBoundary) - chunk.from) / HOUR_MS);
       if (result.complete && chunk.to <= sealBoundary && floorDay(chunk.from) + DAY_MS <= sealBoundary) {
-        if (await compactDay(ctx.storage, partitionOf(chunk.from), ctx.parquet)) summary.daysCompacted++;
+        if (await compactDay(ctx.storage, partitionOf(chunk.from), ctx.parquet, ctx.pause)) {
+          summary.daysCompacted++;
+        }
       }
       state.doneThrough = iso(result.complete ? chunk.to : result.doneThrough);
       await store.save(state);
@@ -218,7 +244,7 @@ async function finishPendingCompactions(
 ): Promise<void> {
   while (state.pendingCompaction.length > 0) {
     const dt = state.pendingCompaction[0] as string;
-    if (await compactDay(ctx.storage, dt, ctx.parquet)) summary.daysCompacted++;
+    if (await compactDay(ctx.storage, dt, ctx.parquet, ctx.pause)) summary.daysCompacted++;
     state.pendingCompaction.shift();
     await store.save(state);
   }
@@ -250,8 +276,8 @@ async function ingestChunk(
   // Unsorted sources: every id of the slot is remembered. Sorted sources deliver copies of one
   // document side by side (same @timestamp), so only the group at the current instant is held;
   // the copy kept is the one from the first index by name, whatever order the reader saw.
-  const seen = new Set<string>();
-  let group: StoredEvent[] = [];
+  const seen = new Map<string, string>();
+  let group: Tied[] = [];
   let groupTs = NaN;
   let slotRows = 0;
   let slot: number | null = null;
@@ -273,22 +299,44 @@ async function ingestChunk(
   const flushGroup = (): void | Promise<void> => {
     if (group.length === 0) return;
     if (group.length === 1) {
-      const only = group[0] as StoredEvent;
+      const only = (group[0] as Tied).event;
       group = [];
       return append(only);
     }
     return flushTies();
   };
-  // Several hits at one instant: copies of one document keep the first index by name.
+  // Several hits at one instant: copies of one document keep the first index by name. A copy
+  // whose content differs is evidence of something (a re-indexed or altered document): it is
+  // counted apart and quarantined with the reason, not silently dropped.
   const flushTies = async () => {
-    const kept = new Map<string, StoredEvent>();
-    for (const e of group) {
-      const other = kept.get(e.event_id);
-      if (other) summary.duplicatesDropped++;
-      if (!other || e.es_index < other.es_index) kept.set(e.event_id, e);
+    const byId = new Map<string, Tied[]>();
+    for (const t of group) {
+      const copies = byId.get(t.event.event_id);
+      if (copies) copies.push(t);
+      else byId.set(t.event.event_id, [t]);
     }
     group = [];
-    for (const id of [...kept.keys()].sort()) await append(kept.get(id) as StoredEvent);
+    for (const id of [...byId.keys()].sort()) {
+      const copies = byId.get(id) as Tied[];
+      copies.sort((a, b) =>
+        a.event.es_index < b.event.es_index ? -1 : a.event.es_index > b.event.es_index ? 1 : 0,
+      );
+      const kept = copies[0] as Tied;
+      for (const other of copies.slice(1)) {
+        summary.duplicatesDropped++;
+        if (contentOf(other.event) !== contentOf(kept.event))
+          await differingCopy(other.hit, other.event, kept.event);
+      }
+      await append(kept.event);
+    }
+  };
+  const differingCopy = async (hit: RawHit, dropped: StoredEvent, kept: StoredEvent) => {
+    summary.duplicatesDiffering++;
+    await (quarantine as QuarantineWriter).add(
+      hit,
+      `_id ${dropped.event_id} seen again with different content: this copy (index ${dropped.es_index}) ` +
+        `is kept here, the copy from index ${kept.es_index} is stored`,
+    );
   };
   const endSlot = async () => {
     if (slot === null) return;
@@ -306,8 +354,22 @@ async function ingestChunk(
     await quarantine?.abort();
   };
   if (dayMode) events = newEvents((f) => dayKey(f, partitionOf(range.from)));
+  const pages = ctx.source.pages(range)[Symbol.asyncIterator]();
   try {
-    for await (const page of ctx.source.pages(range)) {
+    for (;;) {
+      const next = await untilStopped(pages.next(), ctx.stopSignal);
+      if (next === STOPPED) {
+        // The source is still waiting on its request: left behind, never awaited.
+        void pages.return?.(undefined)?.catch(() => undefined);
+        const doneThrough = dayMode || slot === null ? range.from : slot;
+        await abort();
+        log.info('stopping at the time limit while waiting for the source', {
+          doneThrough: iso(doneThrough),
+        });
+        return { complete: false, doneThrough };
+      }
+      if (next.done) break;
+      const page = next.value;
       if (ctx.shouldStop?.()) {
         const doneThrough = dayMode || slot === null ? range.from : slot;
         await abort();
@@ -345,7 +407,7 @@ async function ingestChunk(
           groupTs = NaN;
         }
         const q = quarantine as QuarantineWriter;
-        const result = normaliseHit(hit, { redactor: ctx.redactor, ingestedAt });
+        const result = normalise(hit, ctx.redactor, ingestedAt);
         if (!result.ok) {
           await q.add(hit, result.reason);
           continue;
@@ -364,14 +426,24 @@ async function ingestChunk(
             if (wait) await wait;
           }
           groupTs = slotTs;
-          group.push(event);
+          group.push({ event, hit });
           continue;
         }
-        if (seen.has(event.event_id)) {
+        // Unsorted sources: a fingerprint of each id's first copy, to tell a copy from a variant.
+        const fingerprint = createHash('sha1').update(contentOf(event)).digest('base64');
+        const first = seen.get(event.event_id);
+        if (first !== undefined) {
           summary.duplicatesDropped++;
+          if (first !== fingerprint) {
+            summary.duplicatesDiffering++;
+            await q.add(
+              hit,
+              `_id ${event.event_id} seen again with different content: this later copy (index ${event.es_index}) is kept here, the first one is stored`,
+            );
+          }
           continue;
         }
-        seen.add(event.event_id);
+        seen.set(event.event_id, fingerprint);
         const wait = append(event);
         if (wait) await wait;
       }
@@ -383,6 +455,48 @@ async function ingestChunk(
     return { complete: true, doneThrough: range.to };
   } catch (err) {
     await abort();
+    throw err;
+  }
+}
+
+const STOPPED = Symbol('stopped');
+
+function untilStopped<T>(wait: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof STOPPED> {
+  if (!signal) return wait;
+  if (signal.aborted) return Promise.resolve(STOPPED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(STOPPED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    wait.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+interface Tied {
+  event: StoredEvent;
+  hit: RawHit;
+}
+
+/** A row's content, without what differs between faithful copies (index, time of ingestion). */
+function contentOf(event: StoredEvent): string {
+  return JSON.stringify(event, (k, v: unknown) => (k === 'es_index' || k === 'ingested_at' ? undefined : v));
+}
+
+/** normaliseHit, with a record too deeply nested to walk quarantined instead of failing the run. */
+function normalise(hit: RawHit, redactor: Redactor, ingestedAt: number): NormaliseResult {
+  try {
+    return normaliseHit(hit, { redactor, ingestedAt });
+  } catch (err) {
+    if (err instanceof RangeError)
+      return { ok: false, reason: `cannot be read: ${err.message} (nested too deeply?)` };
     throw err;
   }
 }

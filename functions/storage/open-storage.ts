@@ -9,12 +9,12 @@ import type { Storage } from './storage.js';
  */
 export function openStorage(target: string, env: NodeJS.ProcessEnv = process.env): Storage {
   if (target.startsWith('s3://')) {
-    const client = s3ClientFor({
+    const options = {
       endpoint: env.CLOSER_S3_ENDPOINT || undefined,
       region: env.CLOSER_S3_REGION || env.AWS_REGION || (env.CLOSER_S3_ENDPOINT ? 'us-east-1' : undefined),
       forcePathStyle: env.CLOSER_S3_FORCE_PATH_STYLE ? env.CLOSER_S3_FORCE_PATH_STYLE === 'true' : undefined,
-    });
-    return new S3Storage(client, parseS3Url(target));
+    };
+    return new S3Storage(s3ClientFor(options), parseS3Url(target), options);
   }
   return new LocalFolderStorage(path.resolve(target));
 }

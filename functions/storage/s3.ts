@@ -33,6 +33,55 @@ export interface S3Options {
   maxAttempts?: number;
   /** Multipart part size in bytes (S3's minimum is 5 MiB). */
   partSize?: number;
+  /** Time to establish a connection, ms (default 10 s). */
+  connectTimeoutMs?: number;
+  /** A request with no bytes moving for this long fails as a timeout and is retried, ms (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+export const S3_CONNECT_TIMEOUT_MS = 10_000;
+export const S3_REQUEST_TIMEOUT_MS = 30_000;
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * S3 failures that are about the setup, not the data, as one line naming the setting at fault:
+ * no region, no credentials, an endpoint that cannot be reached or stopped answering.
+ */
+export function describeS3Error(err: unknown, location: string, endpoint: string | undefined): unknown {
+  if (!(err instanceof Error)) return err;
+  // After its retries the SDK may wrap a network error ("AWS SDK error wrapper for Error: connect ...").
+  const wrapped = err.message.startsWith('AWS SDK error wrapper');
+  if (err instanceof S3ServiceException && !wrapped) return err;
+  const where = `S3 (${location}${endpoint ? ` at ${endpoint}` : ''})`;
+  const code =
+    (err as NodeJS.ErrnoException).code ??
+    ((err as { cause?: NodeJS.ErrnoException }).cause?.code ||
+      /\b(E[A-Z]{4,})\b/.exec(err.message)?.[1] ||
+      '');
+  if (/region is missing/i.test(err.message)) {
+    return new Error(`${where} needs a region: set CLOSER_S3_REGION or AWS_REGION`);
+  }
+  if (err.name === 'CredentialsProviderError') {
+    return new Error(
+      `${where}: no AWS credentials found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or a role)`,
+    );
+  }
+  if (NETWORK_CODES.has(code) || err.name === 'TimeoutError') {
+    const what =
+      err.name === 'TimeoutError' ? 'stopped answering (timed out, retried)' : `cannot be reached (${code})`;
+    return new Error(`${where} ${what}${endpoint ? '; check CLOSER_S3_ENDPOINT' : ''}`);
+  }
+  return err;
 }
 
 export function parseS3Url(url: string): S3Target {
@@ -51,6 +100,12 @@ export function s3ClientFor(options: S3Options = {}): S3Client {
   if (options.endpoint) config.endpoint = options.endpoint;
   if (options.region) config.region = options.region;
   if (options.forcePathStyle !== undefined) config.forcePathStyle = options.forcePathStyle;
+  // Without these a silent endpoint makes a call wait forever; a timeout is retried like a 5xx.
+  config.requestHandler = {
+    connectionTimeout: options.connectTimeoutMs ?? S3_CONNECT_TIMEOUT_MS,
+    // Inactivity, not total time: a large part upload on a slow link is fine while bytes move.
+    socketTimeout: options.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS,
+  };
   return new S3Client(config);
 }
 
@@ -68,6 +123,18 @@ export class S3Storage implements Storage {
     private readonly options: S3Options = {},
   ) {
     this.location = `s3://${target.bucket}${target.prefix ? `/${target.prefix}` : ''}`;
+    const location = this.location;
+    // Outermost (around the retries): setup failures become one line that says it is S3 and what to set.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          throw describeS3Error(err, location, options.endpoint);
+        }
+      },
+      { step: 'initialize', name: 'closerAuditDescribeErrors', override: true },
+    );
   }
 
   private key(key: string): string {

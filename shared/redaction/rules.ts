@@ -80,8 +80,16 @@ const DEFAULT_SECRET_KEYS = [
   // password, passwd, newPassword, password_confirmation, passwordHash; not passwordChangedAt
   `passw(?:or)?d${notAbout}`,
   `pass(?:phrase|code)${notAbout}`,
-  // exact only: 'pass' and 'pwd' as substrings would hit bypass, compass, passenger...
-  '^(?:new|old|current|confirm(?:ed)?)?(?:pass|pwd)\\d?$',
+  // exact only: 'pass', 'pw' and 'pwd' as substrings would hit bypass, compass, passenger, power, pwa...
+  '^(?:new|old|current|confirm(?:ed)?|user|admin|login|account|db|root)?(?:pass|pw|pwd|pword)\\d?$',
+  // other languages' words for password; distinctive enough to match inside a longer key
+  // (neues_passwort, mot_de_passe, contraseña_nueva)
+  `(?:passwort|kennwort|wachtwoord|contrase[nñ]a|motdepasse|l[oö]senord|salasana|adgangskode|passord|jelsz[oó]|lozinka|geslo|parool)${notAbout}`,
+  // ... and the short ones, exact (haslo would hit hasLogo, senha a longer word)
+  '^(?:new|old|current|confirm(?:ed)?|nova|nueva|nouveau|neues)?(?:senha|has[lł]o|heslo|parol[ae]?|пароль|şifre|sifre|sandi|katasandi|mima|密码|密碼|パスワード|비밀번호|كلمةالمرور|סיסמה|รหัสผ่าน|mậtkhẩu|matkhau)\\d?$',
+  // secret and token in other languages
+  `(?:geheimnis|segredo|segreto|sekret|секрет|秘密|비밀)${notAbout}`,
+  '^(?:jeton|токен|令牌|トークン|토큰)s?$',
   // secret, clientSecret, client_secret, webhookSecret, secretKey, secretAccessKey
   `secret${notAbout}`,
   // token, access_token, refresh_token, id_token, magicLinkToken, resetToken, csrfToken, tokens.

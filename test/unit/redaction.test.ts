@@ -750,3 +750,70 @@ describe('robustness', () => {
     expect(r.text(nested)).not.toContain('very-deep');
   });
 });
+
+// Issue 11: short forms and other languages' words for password, secret and token.
+describe('password, secret and token in short forms and other languages', () => {
+  const secrets = [
+    'pw',
+    'PW',
+    'pwd',
+    'user_pw',
+    'new_pwd',
+    'passwd',
+    'Passwort',
+    'neues_passwort',
+    'kennwort',
+    'contraseña',
+    'Contraseña',
+    'contrasena_nueva',
+    'senha',
+    'nova_senha',
+    'mot_de_passe',
+    'motDePasse',
+    'wachtwoord',
+    'lösenord',
+    'salasana',
+    'hasło',
+    'heslo',
+    'jelszó',
+    'пароль',
+    '密码',
+    'パスワード',
+    '비밀번호',
+    'geheimnis',
+    'segredo',
+    'segreto',
+    'jeton',
+    'токен',
+  ];
+  const ordinary = [
+    'power',
+    'pwa',
+    'pwm',
+    'bypass',
+    'compass',
+    'passenger',
+    'hasLogo',
+    'haslogo_enabled',
+    'senhas_policy_name',
+    'sender',
+    'password_changed_at',
+    'passwort_policy',
+    'tokenizer',
+    'maxTokens',
+    'description',
+    'projection',
+  ];
+
+  it.each(secrets)('redacts the value under %s', (key) => {
+    expect(r.isSecretKey(key)).toBe(true);
+    const out = r.value({ [key]: 'S3cret-Value-42', email: 'a@b.c' });
+    expect(out).toEqual({ [key]: REDACTED, email: 'a@b.c' });
+    expect(r.text(JSON.stringify({ [key]: 'S3cret-Value-42' }))).not.toContain('S3cret-Value-42');
+  });
+
+  it.each(ordinary)('keeps the ordinary field %s', (key) => {
+    expect(r.isSecretKey(key)).toBe(false);
+    expect(r.value({ [key]: 'kept-42' })).toEqual({ [key]: 'kept-42' });
+  });
+});

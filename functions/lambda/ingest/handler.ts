@@ -37,7 +37,7 @@ export async function handler(event: unknown, context: Context): Promise<Record<
       env: process.env,
     });
     if (outcome.status === 'lost-race') {
-      logger.warn('another run holds the checkpoint; this run stops without advancing it', {
+      logger.warn('another run holds the target or moved its checkpoint; this run stops without writing', {
         reason: outcome.message,
       });
       metrics.addMetric('LostRace', MetricUnit.Count, 1);

@@ -6,6 +6,7 @@ import { runBackfill, runSync } from '../../ingest/sync.js';
 import { DEFAULT_REDACTION_RULES, Redactor } from '../../../shared/redaction/index.js';
 import type { HitSource } from '../../sources/source.js';
 import { ConcurrentUpdateError, type Storage } from '../../storage/storage.js';
+import { LeaseLostError, TargetBusyError } from '../../ingest/lease.js';
 import type { IngestRequest } from './events.js';
 
 export interface IngestDeps {
@@ -33,6 +34,7 @@ export async function runIngest(request: IngestRequest, deps: IngestDeps): Promi
       : deps.env.CLOSER_FORMAT === 'json'
         ? ['json']
         : ['parquet'];
+  const deadline = new AbortController();
   const ctx = {
     storage: deps.storage,
     source: deps.source,
@@ -42,7 +44,11 @@ export async function runIngest(request: IngestRequest, deps: IngestDeps): Promi
     now: deps.now,
     log: deps.log,
     shouldStop: () => deps.remainingMs() < margin,
+    stopSignal: deadline.signal,
   };
+  // The deadline also applies while a request is outstanding, not only between pages.
+  const timer = setTimeout(() => deadline.abort(), Math.max(0, deps.remainingMs() - margin));
+  timer.unref();
   try {
     const summary =
       request.kind === 'backfill'
@@ -56,7 +62,15 @@ export async function runIngest(request: IngestRequest, deps: IngestDeps): Promi
       freshnessLagSeconds: through === null ? null : Math.max(0, Math.round((now - through) / 1000)),
     };
   } catch (err) {
-    if (err instanceof ConcurrentUpdateError) return { status: 'lost-race', message: err.message };
+    if (
+      err instanceof ConcurrentUpdateError ||
+      err instanceof TargetBusyError ||
+      err instanceof LeaseLostError
+    ) {
+      return { status: 'lost-race', message: err.message };
+    }
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
