@@ -14,9 +14,19 @@ const node = {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/plugin/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/plugin/', '<rootDir>/test/servers/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+
+// `servers`: the version matrix (test/servers), a focused suite per Elasticsearch/OpenSearch
+// version; each file starts and stops its own node (test/elasticsearch/es-node.sh SERVER).
+const { globalSetup: _setup, globalTeardown: _teardown, ...nodeOptions } = node;
+const servers = {
+  ...nodeOptions,
+  displayName: 'servers',
+  testMatch: ['<rootDir>/test/servers/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
 };
 
 /** Packages in node_modules that ship only ESM, which the plugin's tests load through @grafana/*. */
@@ -54,7 +64,7 @@ const plugin = {
 };
 
 export default {
-  projects: [node, plugin],
+  projects: [node, plugin, servers],
   testTimeout: 60000,
   maxWorkers: 2,
 };
