@@ -3,12 +3,16 @@ import { HOUR_MS } from '../../../shared/event/partition.js';
 import { formatSummary } from '../../ingest/summary.js';
 import { runBackfill } from '../../ingest/sync.js';
 import { parseInstant } from '../options.js';
-import { ingestContext, onInterrupt, type IngestFlags } from './context.js';
+import { announceSource, ingestContext, onInterrupt, type IngestFlags } from './context.js';
 
 export async function backfillCommand(
   flags: IngestFlags & { from: string; to: string; restart?: boolean },
 ): Promise<void> {
   const ctx = ingestContext(flags);
+  await announceSource(ctx.source).catch(async (err: unknown) => {
+    await ctx.source.close();
+    throw err;
+  });
   const from = parseInstant('--from', flags.from) as number;
   const to = parseInstant('--to', flags.to) as number;
   const hours = Math.max(1, Math.ceil((to - from) / HOUR_MS));

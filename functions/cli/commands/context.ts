@@ -1,6 +1,7 @@
 import type { IngestContext } from '../../ingest/sync.js';
 import { parseDuration } from '../../ingest/duration.js';
 import type { Logger } from '../../ingest/log.js';
+import type { HitSource } from '../../sources/source.js';
 import { loadRedactor, openSource, openStorage, parseFormats } from '../options.js';
 
 export interface IngestFlags {
@@ -17,6 +18,13 @@ export const stderrLogger: Logger = {
   info: (message) => process.stderr.write(`${message}\n`),
   warn: (message) => process.stderr.write(`warning: ${message}\n`),
 };
+
+/** The run's first line, for a source that connects: what it found there and how it reads. */
+export async function announceSource(source: HitSource): Promise<void> {
+  if (!source.open) return;
+  await source.open();
+  stderrLogger.info(`source  ${source.description}`);
+}
 
 /** Builds the core's context from flags and CLOSER_* variables; Ctrl-C stops cleanly between pages. */
 export function ingestContext(flags: IngestFlags, env = process.env): IngestContext & { stop: () => void } {

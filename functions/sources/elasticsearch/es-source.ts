@@ -39,6 +39,8 @@ export class ElasticsearchSource implements HitSource {
   readonly id: string;
   readonly ordered = true;
   private readonly where: string;
+  /** The URL alone (no credentials), for messages naming CLOSER_ES_URL. */
+  private readonly host: string;
   private readonly pageSize: number;
   private readonly keepAlive: string;
   private mode: 'auto' | 'pit' | 'scroll';
@@ -58,6 +60,9 @@ export class ElasticsearchSource implements HitSource {
     }
     this.id = `es-${config.index.replace(/[^A-Za-z0-9._-]/g, '_')}`;
     this.where = describeEs(config);
+    this.host = config.cloudId
+      ? `Elastic Cloud ${config.cloudId.split(':')[0]}`
+      : redactUserinfo(config.url ?? '');
     // The first client talks plain JSON without the product check: it must reach any server.
     this.client = createEsClient(config, wireFor(null));
     this.pageSize = options.pageSize ?? 5_000;
@@ -84,7 +89,7 @@ export class ElasticsearchSource implements HitSource {
   private async connect(): Promise<void> {
     const server = this.config.server
       ? parseServerSetting(this.config.server)
-      : await this.retry(() => detectServer(this.client, this.where, this.credentials()));
+      : await this.retry(() => detectServer(this.client, this.host, this.credentials()));
     if (server.product === 'OpenSearch' && this.config.apiKey) {
       throw new EsSetupError(
         `CLOSER_ES_API_KEY is set, but ${describeServer(server)} at ${this.where} has no API keys: use CLOSER_ES_USERNAME and CLOSER_ES_PASSWORD`,
@@ -121,19 +126,19 @@ export class ElasticsearchSource implements HitSource {
     if (err instanceof errors.ResponseError) {
       const status = err.meta.statusCode ?? 0;
       const type = (err.meta.body as { error?: { type?: string } } | undefined)?.error?.type;
-      if (status === 401) return credentialsError(this.where, this.credentials());
+      if (status === 401) return credentialsError(this.host, this.credentials());
       if (type === 'index_not_found_exception') {
         return new EsSetupError(
-          `CLOSER_ES_INDEX ${JSON.stringify(this.config.index)}: no such index at ${this.where.replace(/ index .*$/, '')}`,
+          `CLOSER_ES_INDEX ${JSON.stringify(this.config.index)}: no such index at ${this.host}`,
         );
       }
       return new EsSetupError(`${this.where}: ${describeError(err)}`);
     }
     if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError) {
-      return new EsSetupError(`CLOSER_ES_URL ${this.where}: ${err.name} (${err.message.split('\n')[0]})`);
+      return new EsSetupError(`CLOSER_ES_URL ${this.host}: ${err.name} (${err.message.split('\n')[0]})`);
     }
     if (err instanceof errors.ProductNotSupportedError) {
-      return new EsSetupError(`CLOSER_ES_URL ${this.where}: ${err.message.split('\n')[0]}`);
+      return new EsSetupError(`CLOSER_ES_URL ${this.host}: ${err.message.split('\n')[0]}`);
     }
     return err;
   }
