@@ -23,6 +23,7 @@ import { listKeys, storedRows } from '../support/duckdb.js';
 import { uniqueIndex } from '../support/es.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
 import { startProxy } from '../support/proxy.js';
+import { startTlsProxy } from '../support/tls.js';
 import { tmpDir } from '../support/tmp.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -304,6 +305,27 @@ export function serverSuite(name: string, expected: Expected): void {
         await withKey.close();
       } finally {
         await proxy.close();
+      }
+    });
+
+    it('reaches the server over TLS with a private CA (CLOSER_ES_CA_FILE), and only with it', async () => {
+      const tls = await startTlsProxy(url);
+      try {
+        const range = { from: FROM, to: FROM + HOUR };
+        const trusted = new ElasticsearchSource({ url: tls.url, index: `${base}-main`, caFile: tls.caFile });
+        expect((await trusted.countPerHour(range)).size).toBe(1);
+        expect(trusted.description).toContain(`${expected.server} at ${tls.url}`);
+        await trusted.close();
+        const untrusted = new ElasticsearchSource(
+          { url: tls.url, index: `${base}-main` },
+          { retry: { attempts: 1 } },
+        );
+        await expect(untrusted.countPerHour(range)).rejects.toThrow(
+          new RegExp(`^CLOSER_ES_URL ${tls.url}: ConnectionError \\(.*certificate.*\\)$`),
+        );
+        await untrusted.close();
+      } finally {
+        await tls.close();
       }
     });
   });
