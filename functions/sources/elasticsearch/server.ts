@@ -87,7 +87,8 @@ export function hourHistogram(server: ServerInfo): Record<string, unknown> {
  * `X-Elastic-Product` (Elasticsearch 7.14+), off where it cannot (6.x, 7.0–7.13, OpenSearch).
  */
 export function wireFor(server: ServerInfo | null): Partial<ClientOptions> {
-  if (server?.product === 'Elasticsearch' && at(server, 8)) return {};
+  // A hidden version may be 7.14–7.16, which refuse `compatible-with=8`: plain JSON there too.
+  if (server?.product === 'Elasticsearch' && server.version !== null && at(server, 8)) return {};
   const productCheck = server?.product === 'Elasticsearch' && at(server, 7, 14) ? 'Elasticsearch' : undefined;
   class PlainTransport extends Transport {
     constructor(options: ConstructorParameters<typeof Transport>[0]) {
