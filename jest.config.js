@@ -14,10 +14,20 @@ const node = {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/plugin/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/plugin/', '<rootDir>/test/servers/'],
   setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+
+// `servers`: the version matrix (test/servers), a focused suite per Elasticsearch/OpenSearch
+// version; each file starts and stops its own node (test/elasticsearch/es-node.sh SERVER).
+const { globalSetup: _setup, globalTeardown: _teardown, ...nodeOptions } = node;
+const servers = {
+  ...nodeOptions,
+  displayName: 'servers',
+  testMatch: ['<rootDir>/test/servers/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
 };
 
 /** Packages in node_modules that ship only ESM, which the plugin's tests load through @grafana/*. */
@@ -55,7 +65,7 @@ const plugin = {
 };
 
 export default {
-  projects: [node, plugin],
+  projects: [node, plugin, servers],
   // Jest's own summary, then the plain `N passed, N failed` line CI reads.
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   testTimeout: 60000,

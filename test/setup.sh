@@ -41,3 +41,12 @@ fi
 
 npm ci --no-audit --no-fund
 bash test/deploy/setup.sh >/dev/null
+
+# The version matrix's nodes (Elasticsearch 6.8 to 9.x, OpenSearch 2.x and 3.x; test/servers):
+# their jars fetched from Maven Central and launchers compiled up front, so the download shows
+# apart in the log. 9.x and OpenSearch 3.x run on a JDK 21+ (the machine's Temurin, /usr/lib/jvm).
+matrix_build_start=$SECONDS
+for server in $(bash test/elasticsearch/es-node.sh list); do
+  bash test/elasticsearch/es-node.sh build "$server"
+done
+echo "version matrix: jars and launchers ready in $((SECONDS - matrix_build_start))s"

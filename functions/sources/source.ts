@@ -26,6 +26,11 @@ export interface HitSource {
   readonly description: string;
   /** Hits arrive sorted by slotTs: duplicates of one document are then adjacent. */
   readonly ordered: boolean;
+  /**
+   * Connects and learns what the source is (Elasticsearch: the server, its version and how it is
+   * read); `description` says so afterwards. Optional: sources that need no connection have none.
+   */
+  open?(): Promise<void>;
   pages(range: TimeRange): AsyncIterable<SourceHit[]>;
   /** The data's own range, for sources that have one (an export file). */
   extent?(): Promise<TimeRange | null>;

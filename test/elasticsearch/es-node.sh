@@ -1,30 +1,49 @@
 #!/usr/bin/env bash
-# A real single-node Elasticsearch (one JVM, HTTP on 127.0.0.1) for the integration tests.
-# See README.md in this folder.
+# A real single-node Elasticsearch or OpenSearch (one JVM, HTTP on 127.0.0.1) for the
+# integration tests. See README.md in this folder.
 #
-#   es-node.sh build    fetch the jars (mvn, cached in ~/.m2) and compile the launcher
-#   es-node.sh start    build if needed, start in the background, wait for health, print URL
-#   es-node.sh stop     stop the node, remove .run/ and the node's data
-#   es-node.sh status   print the URL when running (exit 0), else exit 3
-#   es-node.sh logs     print the tail of the node's log
+#   es-node.sh build  [SERVER]   fetch the jars (mvn, cached in ~/.m2) and compile the launcher
+#   es-node.sh start  [SERVER]   build if needed, start in the background, wait for health, print URL
+#   es-node.sh stop   [SERVER]   stop the node, remove .run/SERVER and the node's data
+#   es-node.sh status [SERVER]   print the URL when running (exit 0), else exit 3
+#   es-node.sh logs   [SERVER] [N]  print the tail of the node's log
+#   es-node.sh list              the servers there are (folders of servers/)
+#
+# SERVER is a folder of servers/ (es-6.8.23, es-7.17.29, es-8.18.8, es-9.5.4,
+# opensearch-2.19.6, opensearch-3.9.0); default $ES_SERVER, else es-8.18.8, the suite's node.
 #
 # Environment (all optional):
-#   ES_URL_FILE          file that receives the URL      (default: <this dir>/.run/url)
+#   ES_SERVER            the server when none is given   (default: es-8.18.8)
+#   ES_URL_FILE          file that receives the URL      (default: <this dir>/.run/SERVER/url)
 #   ES_HTTP_PORT         port or range, e.g. 9200-9300  (default: 0 = any free port)
 #   ES_START_TIMEOUT     seconds to wait for health     (default: 180)
 #   ES_HOME_DIR          path.home of the node          (default: a new mktemp dir, removed on stop)
-#   ES_JAVA_HOME         JDK to build and run with      (default: $JAVA_HOME, else java on PATH)
+#   ES_JAVA_HOME         JDK to build and run with      (default: $JAVA_HOME, else java on PATH,
+#                        else the first /usr/lib/jvm/* JDK new enough for the server)
 #   ES_HEAP              -Xmx value                     (default: 1g)
 #   ES_JAVA_OPTS         extra JVM options
 #   ES_MVN_ARGS          extra Maven options, e.g. -o or -Dmaven.repo.local=...
 set -euo pipefail
 
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-RUN="$DIR/.run"
-TARGET="$DIR/target"
+COMMAND="${1:-}"
+SERVER="${ES_SERVER:-es-8.18.8}"
+case "${2:-}" in '' | [0-9]*) ;; *) SERVER="$2"; shift ;; esac
+SERVER_DIR="$DIR/servers/$SERVER"
+if [ "$COMMAND" != list ] && [ ! -f "$SERVER_DIR/pom.xml" ]; then
+  echo "es-node: no server $SERVER (one of: $(ls "$DIR/servers" | tr '\n' ' '))" >&2
+  exit 2
+fi
+# Per server: the Java it needs (JAVA_MIN) and javac's --release (RELEASE).
+JAVA_MIN=17
+RELEASE=17
+# shellcheck disable=SC1091
+[ -f "$SERVER_DIR/node.conf" ] && . "$SERVER_DIR/node.conf"
+RUN="$DIR/.run/$SERVER"
+TARGET="$DIR/target/$SERVER"
 LIB="$TARGET/lib"
 CLASSES="$TARGET/classes"
-MAIN_CLASS="org.elasticsearch.node.EsTestNode"
+MAIN_CLASS="${MAIN_CLASS:-org.elasticsearch.node.EsTestNode}"
 URL_FILE="${ES_URL_FILE:-$RUN/url}"
 case "$URL_FILE" in /*) ;; *) URL_FILE="$PWD/$URL_FILE" ;; esac
 START_TIMEOUT="${ES_START_TIMEOUT:-180}"
@@ -33,31 +52,48 @@ log() { echo "es-node: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 # ---------------------------------------------------------------- java
-java_home="${ES_JAVA_HOME:-${JAVA_HOME:-}}"
-if [ -n "$java_home" ]; then
-  JAVA="$java_home/bin/java"
-  JAVAC="$java_home/bin/javac"
-else
-  JAVA="$(command -v java || true)"
-  JAVAC="$(command -v javac || true)"
-fi
+feature_of() { # JAVA binary -> its feature version (17, 21, 25...)
+  [ -x "$1" ] || return 0
+  "$1" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
+}
+
+# The JDK: ES_JAVA_HOME as given; else JAVA_HOME or the java on PATH when new enough for the
+# server; else the first JDK under /usr/lib/jvm that is (9.x and OpenSearch 3.x need 21+).
+pick_java() {
+  local candidate f
+  if [ -n "${ES_JAVA_HOME:-}" ]; then
+    echo "$ES_JAVA_HOME"
+    return
+  fi
+  for candidate in "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v javac || echo /nonexistent)")")")" /usr/lib/jvm/*; do
+    [ -n "$candidate" ] && [ -x "$candidate/bin/javac" ] || continue
+    f="$(feature_of "$candidate/bin/java")"
+    if [ "${f:-0}" -ge "$JAVA_MIN" ]; then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+java_home="$(pick_java)"
+JAVA="${java_home:+$java_home/bin/java}"
+JAVAC="${java_home:+$java_home/bin/javac}"
 
 java_feature() {
-  [ -x "$JAVA" ] || die "no java found (set ES_JAVA_HOME or JAVA_HOME)"
-  "$JAVA" -XshowSettings:properties -version 2>&1 \
-    | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
+  [ -x "$JAVA" ] || die "$SERVER needs a JDK $JAVA_MIN+ (none found: set ES_JAVA_HOME)"
+  feature_of "$JAVA"
 }
 
 sha() { sha256sum | cut -d' ' -f1; }
 
 # ---------------------------------------------------------------- build
-lib_key() { sha <"$DIR/pom.xml"; }
+lib_key() { sha <"$SERVER_DIR/pom.xml"; }
 
 classes_key() {
   {
     cat "$LIB/.complete"
     "$JAVAC" -version 2>&1
-    (cd "$DIR" && find src -name '*.java' -type f | LC_ALL=C sort | xargs sha256sum)
+    (cd "$SERVER_DIR" && find src -name '*.java' -type f | LC_ALL=C sort | xargs sha256sum)
   } | sha
 }
 
@@ -66,7 +102,7 @@ build() {
   [ -x "$JAVAC" ] || die "no javac found (set ES_JAVA_HOME or JAVA_HOME to a JDK)"
   local feature
   feature="$(java_feature)"
-  [ "${feature:-0}" -ge 17 ] || die "Java 17+ needed, found ${feature:-unknown} at $JAVA"
+  [ "${feature:-0}" -ge "$JAVA_MIN" ] || die "$SERVER needs Java $JAVA_MIN+, found ${feature:-unknown} at $JAVA"
 
   local key
   key="$(lib_key)"
@@ -75,7 +111,7 @@ build() {
     rm -rf "$LIB"
     mkdir -p "$TARGET"
     # shellcheck disable=SC2086
-    if ! mvn -B -q -f "$DIR/pom.xml" ${ES_MVN_ARGS:-} dependency:copy-dependencies \
+    if ! mvn -B -q -f "$SERVER_DIR/pom.xml" ${ES_MVN_ARGS:-} dependency:copy-dependencies \
         -DoutputDirectory="$LIB" >"$TARGET/mvn.log" 2>&1; then
       cat "$TARGET/mvn.log" >&2
       die "mvn dependency:copy-dependencies failed"
@@ -88,8 +124,8 @@ build() {
     log "compiling the launcher into target/classes"
     rm -rf "$CLASSES"
     mkdir -p "$CLASSES"
-    (cd "$DIR" && find src -name '*.java' -type f | LC_ALL=C sort >"$TARGET/sources.txt")
-    (cd "$DIR" && "$JAVAC" -nowarn --release 17 -encoding UTF-8 -d "$CLASSES" -cp "$LIB/*" @"$TARGET/sources.txt") \
+    (cd "$SERVER_DIR" && find src -name '*.java' -type f | LC_ALL=C sort >"$TARGET/sources.txt")
+    (cd "$SERVER_DIR" && "$JAVAC" -nowarn --release "$RELEASE" -encoding UTF-8 -d "$CLASSES" -cp "$LIB/*" @"$TARGET/sources.txt") \
       || die "javac failed"
     echo "$key" >"$CLASSES/.complete"
   fi
@@ -236,7 +272,7 @@ cmd_start() {
       "$home" "$RUN/url.node" "${ES_HTTP_PORT:-0}" </dev/null >"$RUN/es.log" 2>&1 9>&- &
     echo $! >"$RUN/pid"
   )
-  log "starting (pid $(cat "$RUN/pid"), path.home $home, log $RUN/es.log)"
+  log "starting $SERVER (pid $(cat "$RUN/pid"), path.home $home, log $RUN/es.log)"
 
   local t0=$SECONDS
   if ! wait_healthy; then
@@ -244,7 +280,7 @@ cmd_start() {
     do_stop
     exit 1
   fi
-  log "healthy after $((SECONDS - t0))s"
+  log "$SERVER healthy after $((SECONDS - t0))s"
   publish_url "$(node_url)"
 }
 
@@ -252,7 +288,7 @@ cmd_stop() {
   lock
   do_stop
   rm -f "$RUN/.lock"
-  rmdir "$RUN" 2>/dev/null || true
+  rmdir "$RUN" "$DIR/.run" 2>/dev/null || true
 }
 
 cmd_status() {
@@ -268,14 +304,15 @@ cmd_status() {
   return 3
 }
 
-case "${1:-}" in
+case "$COMMAND" in
+  list) ls "$DIR/servers" ;;
   build) build ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   logs) if [ -f "$RUN/es.log" ]; then tail -n "${2:-100}" "$RUN/es.log"; else echo "no log"; fi ;;
   *)
-    echo "usage: $(basename "$0") build|start|stop|status|logs" >&2
+    echo "usage: $(basename "$0") build|start|stop|status|logs [SERVER] | list" >&2
     exit 2
     ;;
 esac

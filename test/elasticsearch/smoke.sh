@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Checks with curl what the test node supports (see README.md). Needs a running node:
 #   test/elasticsearch/es-node.sh start && test/elasticsearch/smoke.sh
-# Argument: the node URL, or a file holding it (default: .run/url beside this script).
+# Argument: the node URL, or a file holding it (default: .run/es-8.18.8/url beside this script).
 # Uses the index "es-smoke-test" and deletes it at the end. Exit 0 when all checks pass.
 set -uo pipefail
 
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-arg="${1:-$DIR/.run/url}"
+arg="${1:-$DIR/.run/es-8.18.8/url}"
 if [ -f "$arg" ]; then U="$(tr -d '[:space:]' <"$arg")"; else U="$arg"; fi
 [ -n "$U" ] || { echo "no URL" >&2; exit 2; }
 I=es-smoke-test

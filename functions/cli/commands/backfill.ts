@@ -2,7 +2,7 @@ import { formatSummary } from '../../ingest/summary.js';
 import { runBackfill } from '../../ingest/sync.js';
 import { UsageError, parseRange } from '../options.js';
 import { startProgress } from '../progress.js';
-import { ingestContext, onInterrupt, showProgress, type IngestFlags } from './context.js';
+import { announceSource, ingestContext, onInterrupt, showProgress, type IngestFlags } from './context.js';
 
 export async function backfillCommand(
   flags: IngestFlags & { from: string; to: string; restart?: boolean },
@@ -10,6 +10,10 @@ export async function backfillCommand(
   const { from, to } = parseRange(flags);
   if (from === undefined || to === undefined) throw new UsageError('backfill needs --from and --to');
   const ctx = ingestContext(flags);
+  await announceSource(ctx.source).catch(async (err: unknown) => {
+    await ctx.source.close();
+    throw err;
+  });
   const progress = startProgress('backfill');
   showProgress(progress);
   const detach = onInterrupt(ctx.stop);

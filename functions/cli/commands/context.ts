@@ -2,6 +2,7 @@ import type { IngestContext } from '../../ingest/sync.js';
 import type { Logger } from '../../ingest/log.js';
 import type { Progress } from '../progress.js';
 import { loadRedactor, openSource, openStorage, parseDurationOption, parseFormats } from '../options.js';
+import type { HitSource } from '../../sources/source.js';
 
 export interface IngestFlags {
   source?: string;
@@ -24,6 +25,13 @@ export const stderrLogger: Logger = {
 
 export function showProgress(progress: Progress | null): void {
   progressShown = progress;
+}
+
+/** The run's first line, for a source that connects: what it found there and how it reads. */
+export async function announceSource(source: HitSource): Promise<void> {
+  if (!source.open) return;
+  await source.open();
+  stderrLogger.info(`source  ${source.description}`);
 }
 
 /** Builds the core's context from flags and CLOSER_* variables; Ctrl-C stops cleanly between pages. */

@@ -3,7 +3,7 @@ import { runSync } from '../../ingest/sync.js';
 import { DEFAULT_OUT, openStorage, parseDurationOption, parseRange } from '../options.js';
 import { alertTable, detectOnFolder } from './detect.js';
 import { startProgress } from '../progress.js';
-import { ingestContext, onInterrupt, showProgress, type IngestFlags } from './context.js';
+import { announceSource, ingestContext, onInterrupt, showProgress, type IngestFlags } from './context.js';
 
 export async function syncCommand(
   flags: IngestFlags & { from?: string; to?: string; firstWindow?: string; detect?: boolean; rules?: string },
@@ -18,6 +18,7 @@ export async function syncCommand(
   showProgress(progress);
   const detach = onInterrupt(ctx.stop);
   try {
+    await announceSource(ctx.source);
     const summary = await runSync(
       { ...ctx, onPage: progress.update, onSlot: progress.update },
       { ...range, initialLookbackMs },

@@ -74,5 +74,6 @@ export async function esConfigForLambda(
     username: secret.username,
     password: secret.password,
     compression: esCompressionFromEnv(env),
+    server: env.CLOSER_ES_SERVER || undefined,
   };
 }

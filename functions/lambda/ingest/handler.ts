@@ -26,6 +26,9 @@ export async function handler(event: unknown, context: Context): Promise<Record<
     retry: { onRetry: (r) => logger.warn('Elasticsearch retry', { ...r }) },
   });
   try {
+    // Finds the server and version first: the run's first log line says what it found.
+    await source.open();
+    logger.info('source', { source: source.description });
     const outcome = await runIngest(request, {
       storage: openStorage(target),
       source,

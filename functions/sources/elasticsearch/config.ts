@@ -17,6 +17,11 @@ export interface EsConfig {
    * read alone 130k → 82k events/s, the sync 66k → 52k). Worth it on slow or metered links.
    */
   compression?: boolean;
+  /**
+   * The server and version, for clusters that hide `GET /` and `_nodes` from the reader's role
+   * (CLOSER_ES_SERVER, e.g. `elasticsearch 7.17.29` or `opensearch 2.19`); detected otherwise.
+   */
+  server?: string;
 }
 
 export const DEFAULT_INDEX = 'closer';
@@ -33,6 +38,7 @@ export function esConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EsConfig 
     index: env.CLOSER_ES_INDEX || DEFAULT_INDEX,
     caFile: env.CLOSER_ES_CA_FILE,
     compression: esCompressionFromEnv(env),
+    server: env.CLOSER_ES_SERVER || undefined,
   };
 }
 
@@ -63,13 +69,15 @@ export class PlainJsonSerializer extends Serializer {
   }
 }
 
-export function createEsClient(config: EsConfig): Client {
+/** `wire`: how to talk to the server found (product check, media types: see server.ts). */
+export function createEsClient(config: EsConfig, wire: Partial<ClientOptions> = {}): Client {
   const options: ClientOptions = {
     // Retries are ours (withRetry): with backoff, jitter and 429s, which the client does not retry.
     maxRetries: 0,
     requestTimeout: config.requestTimeoutMs ?? 60_000,
     compression: config.compression ?? false,
     Serializer: PlainJsonSerializer,
+    ...wire,
   };
   if (config.cloudId) options.cloud = { id: config.cloudId };
   else if (config.url) options.node = config.url;
@@ -88,6 +96,6 @@ export function describeEs(config: EsConfig): string {
   return `Elasticsearch ${where} index ${config.index}`;
 }
 
-function redactUserinfo(url: string): string {
+export function redactUserinfo(url: string): string {
   return url.replace(/\/\/[^/@]*@/, '//');
 }

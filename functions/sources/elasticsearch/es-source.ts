@@ -3,7 +3,21 @@ import type { estypes } from '@elastic/elasticsearch';
 import { HOUR_MS, floorHour } from '../../../shared/event/partition.js';
 import type { RawHit } from '../../../shared/normalise/normalise.js';
 import type { HitSource, SourceHit, TimeRange } from '../source.js';
-import { createEsClient, describeEs, type EsConfig } from './config.js';
+import { createEsClient, describeEs, redactUserinfo, type EsConfig } from './config.js';
+import {
+  credentialsError,
+  describeServer,
+  describeStrategy,
+  detectServer,
+  EsSetupError,
+  hourHistogram,
+  parseServerSetting,
+  readStrategy,
+  timeSort,
+  wireFor,
+  type ReadStrategy,
+  type ServerInfo,
+} from './server.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
 export interface EsSourceOptions {
@@ -15,34 +29,118 @@ export interface EsSourceOptions {
   onNotice?: (message: string) => void;
 }
 
-// Elasticsearch's parsed @timestamp, in ms even for date_nanos, is the sort key and the slot key.
-const TIME_SORT = { '@timestamp': { order: 'asc', numeric_type: 'date', format: 'epoch_millis' } } as const;
-
 /**
- * Closer's Elasticsearch: a point-in-time with search_after over @timestamp (tiebreaker
- * _shard_doc), falling back to a sorted scroll where point-in-time is not available.
- * The next page is requested while the current one is processed.
+ * Closer's Elasticsearch, or OpenSearch: the server and version are found first (open()), then
+ * read the best consistent way that server offers (see server.ts): a point-in-time with
+ * search_after over @timestamp and a tiebreaker, or a sorted scroll. The next page is requested
+ * while the current one is processed.
  */
 export class ElasticsearchSource implements HitSource {
   readonly id: string;
-  readonly description: string;
   readonly ordered = true;
-  readonly client: Client;
+  private readonly where: string;
+  /** The URL alone (no credentials), for messages naming CLOSER_ES_URL. */
+  private readonly host: string;
   private readonly pageSize: number;
   private readonly keepAlive: string;
   private mode: 'auto' | 'pit' | 'scroll';
+  private client: Client;
+  private opened: Promise<void> | null = null;
+  private server: ServerInfo | null = null;
+  private strategy: ReadStrategy | null = null;
 
   constructor(
     private readonly config: EsConfig,
     private readonly options: EsSourceOptions = {},
-    client?: Client,
   ) {
-    this.client = client ?? createEsClient(config);
+    if (config.url !== undefined && !config.cloudId && !URL.canParse(config.url)) {
+      throw new EsSetupError(
+        `CLOSER_ES_URL ${JSON.stringify(redactUserinfo(config.url))} is not a URL: use http(s)://host:port`,
+      );
+    }
     this.id = `es-${config.index.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-    this.description = describeEs(config);
+    this.where = describeEs(config);
+    this.host = config.cloudId
+      ? `Elastic Cloud ${config.cloudId.split(':')[0]}`
+      : redactUserinfo(config.url ?? '');
+    // The first client talks plain JSON without the product check: it must reach any server.
+    this.client = createEsClient(config, wireFor(null));
     this.pageSize = options.pageSize ?? 5_000;
     this.keepAlive = options.keepAlive ?? '5m';
     this.mode = options.mode ?? 'auto';
+  }
+
+  /** Before open(): where; after: what was found there and how it is read. */
+  get description(): string {
+    if (!this.server || !this.strategy) return this.where;
+    const reading = this.strategy.kind === 'scroll' ? 'sorted scroll' : describeStrategy(this.strategy);
+    return `${describeServer(this.server)} at ${this.where.replace(/^Elasticsearch /, '')}, ${reading}`;
+  }
+
+  /** Finds the server and how to read it; once, also when pages() or countPerHour() come first. */
+  open(): Promise<void> {
+    this.opened ??= this.connect().catch((err: unknown) => {
+      this.opened = null;
+      throw this.explain(err);
+    });
+    return this.opened;
+  }
+
+  private async connect(): Promise<void> {
+    const server = this.config.server
+      ? parseServerSetting(this.config.server)
+      : await this.retry(() => detectServer(this.client, this.host, this.credentials()));
+    if (server.product === 'OpenSearch' && this.config.apiKey) {
+      throw new EsSetupError(
+        `CLOSER_ES_API_KEY is set, but ${describeServer(server)} at ${this.where} has no API keys: use CLOSER_ES_USERNAME and CLOSER_ES_PASSWORD`,
+      );
+    }
+    const wire = wireFor(server);
+    if (Object.keys(wire).length === 0) {
+      // Elasticsearch 8+: the client as it comes, product check and versioned media types.
+      await this.client.close();
+      this.client = createEsClient(this.config, wire);
+    }
+    let strategy = readStrategy(server);
+    if (this.mode === 'scroll') strategy = { kind: 'scroll' };
+    if (this.mode === 'pit' && strategy.kind !== 'pit') {
+      throw new EsSetupError(`${describeServer(server)} at ${this.where} has no point-in-time to read with`);
+    }
+    this.server = server;
+    this.strategy = strategy;
+  }
+
+  /** Which credentials were sent, for a 401 (names of settings, never their values). */
+  private credentials(): string {
+    if (this.config.apiKey) return 'the API key in CLOSER_ES_API_KEY was sent';
+    if (this.config.username) {
+      return `user ${JSON.stringify(this.config.username)} (CLOSER_ES_USERNAME, with CLOSER_ES_PASSWORD) was sent`;
+    }
+    if (this.config.url && /\/\/[^/@]+@/.test(this.config.url)) return 'the user in CLOSER_ES_URL was sent';
+    return 'none were sent: set CLOSER_ES_API_KEY, or CLOSER_ES_USERNAME and CLOSER_ES_PASSWORD';
+  }
+
+  /** One line naming the setting at fault, for the failures a user can fix. */
+  private explain(err: unknown): unknown {
+    if (err instanceof EsSetupError) return err;
+    if (err instanceof errors.ResponseError) {
+      const status = err.meta.statusCode ?? 0;
+      const type = (err.meta.body as { error?: { type?: string } } | undefined)?.error?.type;
+      if (status === 401) return credentialsError(this.host, this.credentials());
+      if (type === 'index_not_found_exception') {
+        return new EsSetupError(
+          `CLOSER_ES_INDEX ${JSON.stringify(this.config.index)}: no such index at ${this.host}`,
+        );
+      }
+      return new EsSetupError(`${this.where}: ${describeError(err)}`);
+    }
+    if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError) {
+      return new EsSetupError(`CLOSER_ES_URL ${this.host}: ${err.name} (${err.message.split('\n')[0]})`);
+    }
+    if (err instanceof errors.ProductNotSupportedError) {
+      return new EsSetupError(`CLOSER_ES_URL ${this.host}: ${err.message.split('\n')[0]}`);
+    }
+    return err;
   }
 
   private retry<T>(fn: () => Promise<T>, extra: Partial<RetryOptions> = {}): Promise<T> {
@@ -54,39 +152,75 @@ export class ElasticsearchSource implements HitSource {
   }
 
   async *pages(range: TimeRange): AsyncIterable<SourceHit[]> {
-    if (this.mode !== 'scroll') {
+    await this.open();
+    try {
+      yield* this.read(range);
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  private async *read(range: TimeRange): AsyncIterable<SourceHit[]> {
+    const strategy = this.strategy as ReadStrategy;
+    if (strategy.kind === 'pit') {
       let pit: string | null = null;
       try {
-        pit = await this.openPit();
+        pit = await this.openPit(strategy);
       } catch (err) {
         if (this.mode === 'pit' || !pitUnavailable(err)) throw err;
         this.options.onNotice?.(`point-in-time unavailable (${describeError(err)}); reading with scroll`);
-        this.mode = 'scroll';
+        this.strategy = { kind: 'scroll' };
       }
       if (pit !== null) {
-        yield* this.pitPages(pit, range);
+        yield* this.pitPages(strategy, pit, range);
         return;
       }
     }
     yield* this.scrollPages(range);
   }
 
-  private async openPit(): Promise<string> {
+  private async openPit(strategy: Extract<ReadStrategy, { kind: 'pit' }>): Promise<string> {
+    if (strategy.api === 'elasticsearch') {
+      const res = await this.retry(() =>
+        this.client.openPointInTime({ index: this.config.index, keep_alive: this.keepAlive }),
+      );
+      return res.id;
+    }
     const res = await this.retry(() =>
-      this.client.openPointInTime({ index: this.config.index, keep_alive: this.keepAlive }),
+      this.client.transport.request<{ pit_id: string }>({
+        method: 'POST',
+        path: `/${encodeURIComponent(this.config.index)}/_search/point_in_time`,
+        querystring: { keep_alive: this.keepAlive },
+      }),
     );
-    return res.id;
+    return res.pit_id;
   }
 
-  private async *pitPages(initialPit: string, range: TimeRange): AsyncIterable<SourceHit[]> {
+  private async closePit(strategy: Extract<ReadStrategy, { kind: 'pit' }>, pit: string): Promise<void> {
+    if (strategy.api === 'elasticsearch') await this.client.closePointInTime({ id: pit });
+    else {
+      await this.client.transport.request({
+        method: 'DELETE',
+        path: '/_search/point_in_time',
+        body: { pit_id: [pit] },
+      });
+    }
+  }
+
+  private async *pitPages(
+    strategy: Extract<ReadStrategy, { kind: 'pit' }>,
+    initialPit: string,
+    range: TimeRange,
+  ): AsyncIterable<SourceHit[]> {
     let pit = initialPit;
     let searchAfter: estypes.SortResults | undefined;
+    const sort = [timeSort(this.server as ServerInfo), ...strategy.tiebreak] as estypes.Sort;
     const fetchPage = (after: estypes.SortResults | undefined) =>
       this.retry(() =>
         this.client.search({
           pit: { id: pit, keep_alive: this.keepAlive },
           size: this.pageSize,
-          sort: [TIME_SORT, { _shard_doc: 'asc' }] as estypes.Sort,
+          sort,
           query: this.query(range),
           track_total_hits: false,
           ...(after ? { search_after: after } : {}),
@@ -109,7 +243,7 @@ export class ElasticsearchSource implements HitSource {
         yield handOver(hits);
       }
     } finally {
-      await this.client.closePointInTime({ id: pit }).catch(() => undefined);
+      await this.closePit(strategy, pit).catch(() => undefined);
     }
   }
 
@@ -120,7 +254,7 @@ export class ElasticsearchSource implements HitSource {
         index: this.config.index,
         scroll,
         size: this.pageSize,
-        sort: [TIME_SORT, { _doc: 'asc' }] as estypes.Sort,
+        sort: [timeSort(this.server as ServerInfo), { _doc: 'asc' }] as estypes.Sort,
         query: this.query(range),
       }),
     );
@@ -144,10 +278,20 @@ export class ElasticsearchSource implements HitSource {
   }
 
   async countPerHour(range: TimeRange): Promise<Map<number, number>> {
+    await this.open();
+    try {
+      return await this.counts(range);
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  private async counts(range: TimeRange): Promise<Map<number, number>> {
     try {
       return await this.histogramCounts(range);
     } catch (err) {
       if (!(err instanceof errors.ResponseError) || (err.meta.statusCode ?? 0) >= 500) throw err;
+      if (err.meta.statusCode === 401 || err.meta.statusCode === 404) throw err;
       // Clusters without the aggregation (or roles that may not aggregate) still answer _count.
       const counts = new Map<number, number>();
       for (let h = floorHour(range.from); h < range.to; h += HOUR_MS) {
@@ -167,7 +311,7 @@ export class ElasticsearchSource implements HitSource {
         index: this.config.index,
         size: 0,
         query: this.query(range),
-        aggs: { hours: { date_histogram: { field: '@timestamp', fixed_interval: '1h', min_doc_count: 1 } } },
+        aggs: { hours: { date_histogram: hourHistogram(this.server as ServerInfo) } },
       }),
     );
     const buckets = (res.aggregations?.hours as estypes.AggregationsDateHistogramAggregate | undefined)
@@ -199,14 +343,16 @@ function toSourceHit(hit: estypes.SearchHit<unknown>): SourceHit {
 function pitUnavailable(err: unknown): boolean {
   if (!(err instanceof errors.ResponseError)) return false;
   const status = err.meta.statusCode ?? 0;
-  // 400/404/405: no such API (old cluster, OpenSearch); 403: the role may search but not open a PIT.
+  const type = (err.meta.body as { error?: { type?: string } } | undefined)?.error?.type;
+  if (type === 'index_not_found_exception') return false;
+  // 403: the role may search but not open a PIT; 400/404/405: a proxy or a build without the API.
   return status === 400 || status === 403 || status === 404 || status === 405;
 }
 
 export function describeError(err: unknown): string {
   if (err instanceof errors.ResponseError) {
     const body = err.meta.body as { error?: { type?: string; reason?: string } } | undefined;
-    return `HTTP ${err.meta.statusCode}${body?.error?.type ? ` ${body.error.type}` : ''}${body?.error?.reason ? `: ${body.error.reason}` : ''}`;
+    return `HTTP ${err.meta.statusCode}${body?.error?.type ? ` ${body.error.type}` : ''}${body?.error?.reason ? `: ${body.error.reason.split('\n')[0]}` : ''}`;
   }
   return err instanceof Error ? err.message : String(err);
 }
