@@ -64,7 +64,9 @@ export const athenaDialect: Dialect = {
   name: 'athena',
   bindsOutsideWhere: false,
   timestamp: () => '?',
-  epochMs: (expr) => `CAST(to_unixtime(${expr}) * 1000 AS BIGINT)`,
+  // `ts` is a timestamp without zone holding UTC; to_unixtime reads it in the session's zone
+  // (UTC on Athena, anything on a self-hosted Trino), so the zone is named (a real Trino shows it).
+  epochMs: (expr) => `CAST(to_unixtime(with_timezone(${expr}, 'UTC')) * 1000 AS BIGINT)`,
   listHasAny: (list, n) => `arrays_overlap(${list}, ARRAY[${marks(n)}])`,
   unnestRoles: () => 'CROSS JOIN UNNEST(user_roles) AS r(user_role)',
   ipInCidr(_cidr, text, params) {
