@@ -1,7 +1,7 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSync } from '../../functions/ingest/sync.js';
 import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
@@ -19,6 +19,7 @@ import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import { parseCidr, type Filters } from '../../shared/query/model.js';
 import { Redactor } from '../../shared/redaction/index.js';
 import { trinoDdl } from '../../shared/schema/trino.js';
+import { cli, ROOT as REPO } from '../support/cli.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
 import { TEST_BUCKET, ensureTestBucket, testS3Storage, uniquePrefix } from '../support/s3.js';
 import { trinoExec, trinoRoot, trinoUrl } from '../support/trino.js';
@@ -36,7 +37,6 @@ const r = { from: Date.parse(RANGE.from), to: Date.parse(RANGE.to) };
 const ODD_HOUR = TO + 3 * HOUR;
 const ODD_RANGE = { from: new Date(ODD_HOUR).toISOString(), to: new Date(ODD_HOUR + HOUR).toISOString() };
 const ODD_EVENTS = 60;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 let name: string;
 let dir: string;
@@ -77,7 +77,20 @@ beforeAll(async () => {
     to: ODD_HOUR + HOUR,
   });
   // The table as `closer-audit ddl --engine trino` prints it: partition projection on dt.
-  await trinoExec(trinoDdl({ location: `local:///${name}`, catalog: 'local', schema: name }));
+  const ddl = await cli([
+    'ddl',
+    '--engine',
+    'trino',
+    '--location',
+    `local:///${name}`,
+    '--catalog',
+    'local',
+    '--database',
+    name,
+  ]);
+  if (ddl.code !== 0) throw new Error(`closer-audit ddl failed: ${ddl.stderr}`);
+  expect(ddl.stdout).toBe(`${trinoDdl({ location: `local:///${name}`, catalog: 'local', schema: name })}\n`);
+  await trinoExec(ddl.stdout);
   trino = new TrinoEngine({ url: trinoUrl(), table: `local.${name}.events` });
   duck = await DuckDbEngine.open(dir);
   duckService = new QueryService(duck, { timeoutMs: 60_000 });
@@ -317,7 +330,7 @@ describe('the four dashboards on Trino', () => {
   it.each(FILES.map((f) => [f]))(
     '%s: every panel target, variables at All and at chosen values',
     async (file) => {
-      const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'plugin/dashboards', file), 'utf8')) as {
+      const dashboard = JSON.parse(readFileSync(path.join(REPO, 'plugin/dashboards', file), 'utf8')) as {
         panels: Panel[];
       };
       const targets = targetsOf(dashboard.panels);
@@ -572,4 +585,71 @@ describe('the query API over Trino', () => {
     expect(states.map((row) => row[0])).toEqual(['FAILED', 'FAILED']);
     expect(states.map((row) => row[1]).sort()).toEqual(['USER_CANCELED', 'USER_CANCELED']);
   });
+});
+
+describe('closer-audit serve --engine trino', () => {
+  it('serves the same API over Trino, and says which setting is missing or wrong', async () => {
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO, 'functions/cli/bin.js'), 'serve', '--engine', 'trino', '--port', '0'],
+      {
+        cwd: REPO,
+        env: {
+          ...process.env,
+          CLOSER_API_TOKEN: 'serve-token',
+          CLOSER_TRINO_URL: trinoUrl(),
+          CLOSER_TRINO_TABLE: `local.${name}.events`,
+          CLOSER_TRINO_USER: 'grafana',
+        },
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        child.stderr.on('data', (d) => {
+          err += d;
+          const m = /query API on (http:\/\/\S+) \(Trino, "local"\."[^"]+"\."events"\)/.exec(err);
+          if (m) resolve(m[1] as string);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+      });
+      expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok', engine: 'trino' });
+      const res = await fetch(`${url}/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer serve-token' },
+        body: JSON.stringify({ range: RANGE, queries: [{ refId: 'A', type: 'stat' }] }),
+      });
+      const { results } = (await res.json()) as { results: Record<string, RefIdResult> };
+      expect(results.A?.frames[0]?.fields[0]?.values).toEqual([sample().length]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--engine', 'trino'], {}, /--engine trino needs --trino-url URL \(or CLOSER_TRINO_URL\)/],
+      [['--engine', 'trino', '--trino-url', 'ftp://x'], {}, /--trino-url ftp:\/\/x: expected http\(s\)/],
+      [
+        ['--engine', 'trino', '--trino-url', 'http://127.0.0.1:1'],
+        {},
+        /needs --table CATALOG\.SCHEMA\.TABLE/,
+      ],
+      [
+        ['--engine', 'trino', '--trino-url', 'http://127.0.0.1:1', '--table', 'a.b'],
+        {},
+        /^closer-audit: --table: /,
+      ],
+      [
+        ['--engine', 'trino', '--trino-url', 'http://127.0.0.1:1', '--table', 'a.b.c'],
+        { CLOSER_TRINO_PASSWORD: 'secret' },
+        /CLOSER_TRINO_PASSWORD is sent only over https/,
+      ],
+      [['--engine', 'presto'], {}, /--engine presto: duckdb or trino/],
+      [['--table', 'a.b.c'], {}, /--table is for --engine trino/],
+    ];
+    for (const [args, env, message] of cases) {
+      const out = await cli(['serve', ...args], env);
+      expect([args, out.code]).toEqual([args, 2]);
+      expect(out.stderr).toMatch(message);
+      expect(out.stderr).not.toContain('secret');
+    }
+  }, 120_000);
 });

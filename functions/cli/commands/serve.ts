@@ -5,8 +5,13 @@ import { createApi } from '../../query/http/api.js';
 import { startServer } from '../../query/http/node-server.js';
 import { QueryService } from '../../query/service.js';
 import { DEFAULT_OUT, UsageError } from '../options.js';
+import { trinoEngineFromFlags, type EngineFlags } from './serve-trino.js';
 
-export async function serveCommand(flags: { data?: string; port: string; host: string }): Promise<void> {
+export async function serveCommand(
+  flags: { data?: string; port: string; host: string } & EngineFlags,
+): Promise<void> {
+  // --engine trino (issue 13): checked first; the data folder is then not read.
+  const trino = trinoEngineFromFlags(flags, process.env);
   const dir = path.resolve(flags.data ?? process.env.CLOSER_OUT ?? DEFAULT_OUT);
   if (dir.startsWith('s3:'))
     throw new UsageError('serve reads a local folder; S3 data is queried through Athena');
@@ -18,7 +23,7 @@ export async function serveCommand(flags: { data?: string; port: string; host: s
     token = randomBytes(24).toString('base64url');
     process.stderr.write(`CLOSER_API_TOKEN is not set; this run's token (give it to Grafana):\n  ${token}\n`);
   }
-  const engine = await DuckDbEngine.open(dir);
+  const engine = trino ?? (await DuckDbEngine.open(dir));
   const service = new QueryService(engine, {
     timeoutMs: Number(process.env.CLOSER_QUERY_TIMEOUT_MS ?? 30_000),
   });
@@ -27,7 +32,8 @@ export async function serveCommand(flags: { data?: string; port: string; host: s
     port,
     host: flags.host,
   });
-  process.stderr.write(`closer-audit query API on ${server.url} (DuckDB over ${dir}); Ctrl-C stops it\n`);
+  const over = trino ? `Trino, ${await trino.tableFor({ from: 0, to: 1 })}` : `DuckDB over ${dir}`;
+  process.stderr.write(`closer-audit query API on ${server.url} (${over}); Ctrl-C stops it\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
