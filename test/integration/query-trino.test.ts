@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -701,4 +702,66 @@ describe('closer-audit serve --engine trino', () => {
       expect(out.stderr).not.toContain('secret');
     }
   }, 120_000);
+});
+
+describe('closer-audit ddl --engine trino', () => {
+  it('says which flag is wrong, with exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--engine', 'presto', '--location', 's3://b/p'], /--engine presto: athena or trino/],
+      [['--engine', 'trino', '--location', 'bucket/prefix'], /--location: the table location must be a URI/],
+      [
+        ['--engine', 'trino', '--location', 's3://b/p', '--catalog', 'a-b'],
+        /--catalog: the Trino catalog name/,
+      ],
+      [['--engine', 'trino', '--location', 's3://b/p', '--table', 'x;y'], /--table: the Trino table name/],
+      [
+        ['--engine', 'trino', '--location', 's3://b/p', '--partitions', 'magic'],
+        /--partitions magic: projection/,
+      ],
+      [['--location', 's3://b/p', '--catalog', 'hive'], /--catalog is for --engine trino/],
+    ];
+    for (const [args, message] of cases) {
+      const out = await cli(['ddl', ...args]);
+      expect([args, out.code, out.stdout]).toEqual([args, 2, '']);
+      expect(out.stderr).toMatch(message);
+    }
+  }, 120_000);
+});
+
+describe('Trino answering 503', () => {
+  it('is retried, as the protocol asks of clients', async () => {
+    // A real Trino cannot be made to answer 503 on demand: this proxy answers the first two
+    // statement submissions with 503 and forwards the rest to the real one.
+    let posts = 0;
+    const proxy = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      if (req.method === 'POST' && ++posts <= 2) {
+        res.writeHead(503).end('busy');
+        return;
+      }
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length'),
+      ) as Record<string, string>;
+      const upstream = await fetch(`${trinoUrl()}${req.url}`, {
+        method: req.method,
+        headers,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      });
+      res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as { port: number }).port;
+      const engine = new TrinoEngine({ url: `http://127.0.0.1:${port}`, table: `local.${name}.events` });
+      const res = await new QueryService(engine).query({
+        range: RANGE,
+        queries: [{ refId: 'A', type: 'stat' }],
+      });
+      expect(res.results.A?.frames[0]?.fields[0]?.values).toEqual([sample().length]);
+      expect(posts).toBe(3);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
 });
