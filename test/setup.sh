@@ -50,3 +50,11 @@ for server in $(bash test/elasticsearch/es-node.sh list); do
   bash test/elasticsearch/es-node.sh build "$server"
 done
 echo "version matrix: jars and launchers ready in $((SECONDS - matrix_build_start))s"
+
+# Trino 483 (Athena engine 3's engine; test/trino) needs Java 25: the machine's Temurin 25 JDK
+# (Debian 12 has no JDK 25), or TRINO_JAVA_HOME. Jest's global setup starts it.
+if [ -z "${TRINO_JAVA_HOME:-}" ] && [ ! -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  echo "test setup: Trino needs a JDK 25: the Temurin 25 JDK at /usr/lib/jvm/temurin-25-jdk-amd64, or TRINO_JAVA_HOME" >&2
+  exit 1
+fi
+bash test/trino/trino-server.sh build

@@ -85,17 +85,23 @@ export function buildProgram(): Command {
     .action(sampleCommand);
   program
     .command('serve')
-    .description('serve the query API (for Grafana) over a local folder with DuckDB')
+    .description('serve the query API (for Grafana) over a local folder with DuckDB, or over Trino')
     .option('--data <dir>', 'the synced folder (env CLOSER_OUT; default ./closer-audit-data)')
     .option('--port <port>', 'port', '8787')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--engine <engine>', 'duckdb (the --data folder) | trino')
+    .option('--trino-url <url>', 'Trino coordinator, http(s)://host:port (env CLOSER_TRINO_URL)')
+    .option('--table <catalog.schema.table>', 'the events table in Trino (env CLOSER_TRINO_TABLE)')
     .action(serveCommand);
   program
     .command('ddl')
-    .description('print the Athena CREATE EXTERNAL TABLE (partition projection on dt) for a target')
-    .requiredOption('--location <s3url>', 'the sync target, s3://bucket/prefix')
-    .option('--database <name>', 'Glue database', DDL_DEFAULTS.database)
+    .description('print the CREATE TABLE (partition projection on dt) for Athena or a Trino Hive catalog')
+    .requiredOption('--location <url>', 'the sync target, s3://bucket/prefix')
+    .option('--database <name>', 'Glue database (Trino: schema)', DDL_DEFAULTS.database)
     .option('--table <name>', 'table name', DDL_DEFAULTS.table)
+    .option('--engine <engine>', 'athena | trino', 'athena')
+    .option('--catalog <name>', 'Trino: the Hive catalog (default hive)')
+    .option('--partitions <how>', 'Trino: projection (default) | registered')
     .action(ddlCommand);
   return program;
 }

@@ -55,9 +55,11 @@ export class QueryCancelledError extends Error {
   }
 }
 
-/** A SQL engine over the stored events: DuckDB over a folder, Athena over the Glue table. */
+/** A SQL engine over the stored events: DuckDB over a folder, Athena over the Glue table, Trino over a Hive table. */
 export interface QueryEngine {
   readonly dialect: Dialect;
+  /** What /health calls the engine when it is not its dialect's name (Trino speaks Athena's SQL). */
+  readonly name?: string;
   /** The table expression for queries over this range (DuckDB: only that range's day files). */
   tableFor(range: Range): Promise<string>;
   run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;

@@ -72,7 +72,7 @@ export class QueryService {
   }
 
   get engineName(): string {
-    return this.engine.dialect.name;
+    return this.engine.name ?? this.engine.dialect.name;
   }
 
   async query(body: QueryRequest, signal?: AbortSignal): Promise<{ results: Record<string, RefIdResult> }> {

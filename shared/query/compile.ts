@@ -151,8 +151,8 @@ export function filterSql(filters: Filters | undefined, d: Dialect, params: Para
 
 /** The SQL expression of a group field (user_role needs the unnest join). */
 function fieldExpr(field: GroupField): string {
-  if (field === 'status_class')
-    return "concat(CAST(CAST(floor(http_status / 100.0) AS INTEGER) AS VARCHAR), 'xx')";
+  // `||`, not concat(): DuckDB's concat skips a NULL (a missing status became "xx"), Trino's is NULL.
+  if (field === 'status_class') return "CAST(CAST(floor(http_status / 100.0) AS INTEGER) AS VARCHAR) || 'xx'";
   if (field === 'http_status' || field === 'known_action') return `CAST(${field} AS VARCHAR)`;
   return field;
 }

@@ -6,14 +6,16 @@
 // Configuration changes, Agent lifecycle, and one raw SQL query) over the last 24 h, 7 d and 30 d of
 // the data through the product's QueryService on DuckDB: p50 / p95 / max latency, rows returned and
 // Parquet files read per query. Prints the figures and the targets they are held against.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runSync } from '../../functions/ingest/sync.js';
+import type { QueryEngine } from '../../functions/query/engine.js';
 import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
+import { TrinoEngine } from '../../functions/query/engines/trino.js';
 import type { Frame } from '../../functions/query/frames.js';
 import { QueryService, type RefIdResult } from '../../functions/query/service.js';
 import { distribute } from '../../functions/sample/generator.js';
@@ -21,6 +23,7 @@ import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import { DAY_MS, HOUR_MS, floorDay } from '../../shared/event/partition.js';
 import { daysOf } from '../../shared/query/compile.js';
 import type { Query, Range } from '../../shared/query/model.js';
+import { trinoDdl } from '../../shared/schema/trino.js';
 import { ingestContext } from '../support/ingest.js';
 import { secs, table } from './print.js';
 
@@ -48,6 +51,9 @@ const { values: flags } = parseArgs({
     dashboards: { type: 'string', default: 'plugin/dashboards' },
     'script-panels': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'duckdb' },
+    'trino-url': { type: 'string' },
+    'trino-table': { type: 'string' },
   },
 });
 
@@ -64,6 +70,10 @@ if (flags.help) {
                          bundled plugin/dashboards), template variables at All
   --script-panels        time this script's own list of panel queries instead
   --generate-only        generate (or reuse) the folder, print its figures and stop
+  --engine E             duckdb (default), trino, or both (DuckDB, then Trino, same files)
+  --trino-url URL        a running Trino to time, with --trino-table CATALOG.SCHEMA.TABLE over
+                         the same files; without it the bench starts test/trino's server over
+                         the folder's parent (TRINO_HEAP, default 2g here) and stops it after
 `);
   process.exit(0);
 }
@@ -78,6 +88,15 @@ const EVENTS = count('events', flags.events, 1);
 const DAYS = count('days', flags.days, 1);
 const RUNS = count('runs', flags.runs, 1);
 const MAX_DATA_POINTS = count('max-data-points', flags['max-data-points'], 1);
+const ENGINES =
+  flags.engine === 'both'
+    ? ['duckdb', 'trino']
+    : flags.engine === 'duckdb' || flags.engine === 'trino'
+      ? [flags.engine]
+      : [];
+if (ENGINES.length === 0) throw new Error(`--engine ${flags.engine}: duckdb, trino or both`);
+if ((flags['trino-url'] === undefined) !== (flags['trino-table'] === undefined))
+  throw new Error('--trino-url and --trino-table go together');
 const DIR = path.resolve(flags.dir ?? path.join(os.tmpdir(), `closer-audit-bench-query-${EVENTS}-${DAYS}`));
 
 // ------------------------------------------------------------------------------- formatting
@@ -518,19 +537,72 @@ const panels = useDashboards ? await dashboardPanels(path.resolve(ROOT, flags.da
 const panelsText = useDashboards
   ? `${panels.length} panel targets of ${path.resolve(ROOT, flags.dashboards)}/*.json, template variables at All`
   : `${panels.length} panel queries of 4 dashboards defined in this script (one raw SQL)`;
-const engine = await DuckDbEngine.open(DIR);
-const service = new QueryService(engine, { timeoutMs: SERVE_TIMEOUT_MS });
-const duckdbVersion = await scalar(service, 'SELECT version()');
-const threads = await scalar(service, "SELECT current_setting('threads')");
-const memoryLimit = await scalar(service, "SELECT current_setting('memory_limit')");
+/** The test Trino over the folder's parent, the table over the folder (or the one named by flags). */
+async function openTrino(): Promise<{ engine: TrinoEngine; stop: () => Promise<void> }> {
+  if (flags['trino-url'] && flags['trino-table'])
+    return {
+      engine: new TrinoEngine({ url: flags['trino-url'], table: flags['trino-table'] }),
+      stop: async () => {},
+    };
+  const script = path.join(ROOT, 'test/trino/trino-server.sh');
+  const parent = path.dirname(DIR);
+  let running = true;
+  try {
+    execFileSync('bash', [script, 'status'], { stdio: 'ignore' });
+  } catch {
+    running = false;
+  }
+  if (running) {
+    const root = execFileSync('bash', [script, 'root'], { encoding: 'utf8' }).trim();
+    if (root !== parent)
+      throw new Error(
+        `a test Trino is running over ${root}, not ${parent}: stop it (bash ${script} stop) or pass --trino-url and --trino-table`,
+      );
+  }
+  log(`starting the test Trino over ${parent}`);
+  const url = execFileSync('bash', [script, 'start'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TRINO_ROOT: parent, TRINO_HEAP: process.env.TRINO_HEAP ?? '2g' },
+  })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  const schema = 'closer_audit_bench';
+  const admin = new TrinoEngine({ url, table: 'system.runtime.nodes' });
+  // The table is dropped first: a reused name may point at another folder.
+  const ddl = [
+    `DROP TABLE IF EXISTS local.${schema}.events`,
+    ...trinoDdl({ location: `local:///${path.basename(DIR)}`, catalog: 'local', schema }).split(/;\n+/),
+  ];
+  for (const statement of ddl.map((x) => x.trim().replace(/;$/, '')).filter(Boolean))
+    await admin.run(statement, []);
+  return {
+    engine: new TrinoEngine({ url, table: `local.${schema}.events` }),
+    stop: async () => {
+      if (!running) execFileSync('bash', [script, 'stop'], { stdio: 'inherit' });
+    },
+  };
+}
 
-const results: { window: (typeof WINDOWS)[number]; range: Range; events: number; timings: Timing[] }[] = [];
-const dashboards: { window: string; dashboard: string; panels: number; p50: number; p95: number }[] = [];
-try {
+interface EngineRun {
+  name: string;
+  about: string;
+  results: { window: (typeof WINDOWS)[number]; range: Range; events: number; timings: Timing[] }[];
+  dashboards: { window: string; dashboard: string; panels: number; p50: number; p95: number }[];
+}
+
+async function measure(
+  name: string,
+  engine: QueryEngine,
+  about: (s: QueryService) => Promise<string>,
+): Promise<EngineRun> {
+  const service = new QueryService(engine, { timeoutMs: SERVE_TIMEOUT_MS });
+  const run: EngineRun = { name, about: await about(service), results: [], dashboards: [] };
   for (const window of WINDOWS) {
-    const range = { from: marker.to - window.ms, to: marker.to };
+    const range = { from: (marker as Marker).to - window.ms, to: (marker as Marker).to };
     log(
-      `${window.label}: ${iso(range.from)} → ${iso(range.to)}, ${panels.length} panels × (1 + ${RUNS}) runs`,
+      `${name}, ${window.label}: ${iso(range.from)} → ${iso(range.to)}, ${panels.length} panels × (1 + ${RUNS}) runs`,
     );
     const timings: Timing[] = [];
     for (const panel of panels) {
@@ -542,28 +614,65 @@ try {
       (await service.query(request(range, [{ refId: 'A', type: 'stat' }]))).results.A?.frames[0]?.fields[0]
         ?.values[0] ?? NaN,
     );
-    results.push({ window, range, events, timings });
+    run.results.push({ window, range, events, timings });
     log(`  worst p95 ${ms1(Math.max(...timings.map((x) => x.p95 || 0)))}; timing the dashboard openings`);
-    for (const name of [...new Set(panels.map((p) => p.dashboard))]) {
-      const its = panels.filter((p) => p.dashboard === name);
+    for (const dashboard of [...new Set(panels.map((p) => p.dashboard))]) {
+      const its = panels.filter((p) => p.dashboard === dashboard);
       const times = await timeDashboard(service, range, its);
-      dashboards.push({
+      run.dashboards.push({
         window: window.label,
-        dashboard: name,
+        dashboard,
         panels: its.length,
         p50: percentile(times, 50),
         p95: percentile(times, 95),
       });
     }
   }
-} finally {
-  await engine.close();
+  return run;
+}
+
+const runs: EngineRun[] = [];
+for (const name of ENGINES) {
+  if (name === 'duckdb') {
+    const engine = await DuckDbEngine.open(DIR);
+    try {
+      runs.push(
+        await measure('DuckDB', engine, async (service) => {
+          const version = await scalar(service, 'SELECT version()');
+          const threads = await scalar(service, "SELECT current_setting('threads')");
+          const memoryLimit = await scalar(service, "SELECT current_setting('memory_limit')");
+          return `${version}, threads ${threads}, memory_limit ${memoryLimit} (DuckDbEngine.open defaults)`;
+        }),
+      );
+    } finally {
+      await engine.close();
+    }
+  } else {
+    const trino = await openTrino();
+    try {
+      runs.push(
+        await measure(
+          'Trino',
+          trino.engine,
+          async (service) =>
+            `Trino ${await scalar(service, 'SELECT version()')} (${flags['trino-url'] ? flags['trino-url'] : `test/trino, heap ${process.env.TRINO_HEAP ?? '2g'}`}), table ${await trino.engine.tableFor({ from: 0, to: 1 })}`,
+        ),
+      );
+    } finally {
+      await trino.engine.close();
+      await trino.stop();
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------- report
 
 const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
-const out: string[] = ['', 'closer-audit query benchmark (DuckDB, QueryService end to end)', ''];
+const out: string[] = [
+  '',
+  `closer-audit query benchmark (${runs.map((x) => x.name).join(' and ')}, QueryService end to end, same files)`,
+  '',
+];
 const cpus = os.cpus();
 out.push(
   table([
@@ -572,10 +681,7 @@ out.push(
       `${os.availableParallelism()} CPUs (nproc), ${cpus[0]?.model ?? '?'}, ${mb(os.totalmem())} RAM`,
     ],
     ['node', `${process.version} ${process.platform}-${process.arch}`],
-    [
-      'duckdb',
-      `${duckdbVersion}, threads ${threads}, memory_limit ${memoryLimit} (DuckDbEngine.open defaults)`,
-    ],
+    ...runs.map((x) => [x.name.toLowerCase(), x.about]),
     [
       'load average',
       `${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${os
@@ -605,44 +711,66 @@ out.push(
   ]),
 );
 
-for (const r of results) {
+for (const run of runs) {
+  for (const r of run.results) {
+    out.push(
+      '',
+      `${run.name}, last ${r.window.label}: ${iso(r.range.from)} → ${iso(r.range.to)}, ${n(r.events)} events, ` +
+        `${daysOf(r.range).length} day(s), intervalMs ${n(grafanaIntervalMs(r.range))}`,
+    );
+    const rows: string[][] = [['dashboard', 'panel', 'type', 'p50', 'p95', 'max', 'rows', 'files']];
+    for (const t of r.timings) {
+      rows.push(
+        t.error
+          ? [t.dashboard, t.name, t.type, 'failed', t.error, '', '', '']
+          : [
+              t.dashboard,
+              t.name,
+              t.type,
+              ms1(t.p50),
+              ms1(t.p95),
+              ms1(t.max),
+              n(t.rows),
+              t.filesRead === null ? '-' : String(t.filesRead),
+            ],
+      );
+    }
+    out.push(table(rows, [3, 4, 5, 6, 7]));
+  }
+
   out.push(
     '',
-    `last ${r.window.label}: ${iso(r.range.from)} → ${iso(r.range.to)}, ${n(r.events)} events, ` +
-      `${daysOf(r.range).length} day(s), intervalMs ${n(grafanaIntervalMs(r.range))}`,
+    `${run.name}: dashboard openings (all its panels' requests at once), 1 warm-up + ${RUNS} timed runs:`,
   );
-  const rows: string[][] = [['dashboard', 'panel', 'type', 'p50', 'p95', 'max', 'rows', 'files']];
-  for (const t of r.timings) {
-    rows.push(
-      t.error
-        ? [t.dashboard, t.name, t.type, 'failed', t.error, '', '', '']
-        : [
-            t.dashboard,
-            t.name,
-            t.type,
-            ms1(t.p50),
-            ms1(t.p95),
-            ms1(t.max),
-            n(t.rows),
-            t.filesRead === null ? '-' : String(t.filesRead),
-          ],
-    );
-  }
-  out.push(table(rows, [3, 4, 5, 6, 7]));
+  out.push(
+    table(
+      [
+        ['window', 'dashboard', 'panels', 'p50', 'p95'],
+        ...run.dashboards.map((d) => [d.window, d.dashboard, String(d.panels), ms1(d.p50), ms1(d.p95)]),
+      ],
+      [2, 3, 4],
+    ),
+  );
 }
 
-out.push('', `dashboard openings (all its panels' requests at once), 1 warm-up + ${RUNS} timed runs:`);
-out.push(
-  table(
-    [
-      ['window', 'dashboard', 'panels', 'p50', 'p95'],
-      ...dashboards.map((d) => [d.window, d.dashboard, String(d.panels), ms1(d.p50), ms1(d.p95)]),
-    ],
-    [2, 3, 4],
-  ),
-);
+if (runs.length > 1) {
+  out.push('', 'p50 / p95 per panel, both engines over the same files:');
+  const head = ['panel', ...WINDOWS.flatMap((w) => runs.map((x) => `${x.name} ${w.label}`))];
+  const rows = panels.map((p, i) => [
+    `${p.dashboard} / ${p.name}`,
+    ...WINDOWS.flatMap((_, wi) =>
+      runs.map((x) => {
+        const t = x.results[wi]?.timings[i];
+        return !t ? '-' : t.error ? 'failed' : `${t.p50.toFixed(0)} / ${t.p95.toFixed(0)} ms`;
+      }),
+    ),
+  ]);
+  out.push(table([head, ...rows], head.map((_, i) => i).slice(1)));
+}
 
 const targets: string[][] = [['target', 'figure', 'verdict']];
+// The targets are DuckDB's (the local engine's latency and files read); Trino's figures are above.
+const results = runs.find((x) => x.name === 'DuckDB')?.results ?? [];
 for (const r of results) {
   const ok = r.timings.filter((t) => !t.error);
   const worst = ok.reduce<Timing | null>((w, t) => (w === null || t.p95 > w.p95 ? t : w), null);
@@ -675,7 +803,7 @@ if (last24) {
     verdict(files.every((f) => f === 1)),
   ]);
 }
-out.push('', table(targets));
+if (results.length) out.push('', table(targets));
 out.push(
   '',
   `peak RSS of this process (queries only; generation ran in its own process) ${mb(

@@ -40,4 +40,11 @@ export default async function globalSetup(): Promise<void> {
     process.env.CLOSER_TEST_S3_URL = start('test/s3/s3-server.sh');
     if (!was) process.env.CLOSER_TEST_S3_STARTED = '1';
   }
+  // Trino (issue 13): after S3, so its `s3` catalog reads the test S3 server.
+  // CLOSER_TEST_TRINO_URL reuses a running one; CLOSER_TEST_TRINO=off skips the start.
+  if (!process.env.CLOSER_TEST_TRINO_URL && process.env.CLOSER_TEST_TRINO !== 'off') {
+    const was = running('test/trino/trino-server.sh');
+    process.env.CLOSER_TEST_TRINO_URL = start('test/trino/trino-server.sh');
+    if (!was) process.env.CLOSER_TEST_TRINO_STARTED = '1';
+  }
 }

@@ -13,4 +13,7 @@ export default async function globalTeardown(): Promise<void> {
   if (process.env.CLOSER_TEST_S3_STARTED === '1') {
     execFileSync('bash', [path.join(root, 'test/s3/s3-server.sh'), 'stop'], { stdio: 'inherit' });
   }
+  if (process.env.CLOSER_TEST_TRINO_STARTED === '1') {
+    execFileSync('bash', [path.join(root, 'test/trino/trino-server.sh'), 'stop'], { stdio: 'inherit' });
+  }
 }

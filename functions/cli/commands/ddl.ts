@@ -1,11 +1,49 @@
 import { DEFAULT_DATABASE, DEFAULT_TABLE, athenaDdl } from '../../../shared/schema/athena.js';
+import { DEFAULT_TRINO_CATALOG, trinoDdl, type TrinoPartitions } from '../../../shared/schema/trino.js';
 import { UsageError } from '../options.js';
 
-export function ddlCommand(flags: { location: string; database: string; table: string }): void {
+export interface DdlFlags {
+  location: string;
+  database: string;
+  table: string;
+  engine?: string;
+  catalog?: string;
+  partitions?: string;
+}
+
+export function ddlCommand(flags: DdlFlags): void {
+  const engine = flags.engine ?? 'athena';
+  if (engine !== 'athena' && engine !== 'trino') throw new UsageError(`--engine ${engine}: athena or trino`);
+  if (engine === 'athena' && (flags.catalog !== undefined || flags.partitions !== undefined))
+    throw new UsageError(`--${flags.catalog !== undefined ? 'catalog' : 'partitions'} is for --engine trino`);
+  if (
+    flags.partitions !== undefined &&
+    flags.partitions !== 'projection' &&
+    flags.partitions !== 'registered'
+  )
+    throw new UsageError(`--partitions ${flags.partitions}: projection or registered`);
   try {
-    process.stdout.write(`${athenaDdl(flags.location, flags.database, flags.table)}\n`);
+    const ddl =
+      engine === 'trino'
+        ? trinoDdl({
+            location: flags.location,
+            catalog: flags.catalog ?? DEFAULT_TRINO_CATALOG,
+            schema: flags.database,
+            table: flags.table,
+            partitions: flags.partitions as TrinoPartitions | undefined,
+          })
+        : athenaDdl(flags.location, flags.database, flags.table);
+    process.stdout.write(`${ddl}\n`);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const message = (err as Error).message;
+    const flag = /catalog/.test(message)
+      ? '--catalog'
+      : /schema|database/.test(message)
+        ? '--database'
+        : /table name/.test(message)
+          ? '--table'
+          : '--location';
+    throw new UsageError(`${flag}: ${message}`);
   }
 }
 

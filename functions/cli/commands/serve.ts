@@ -6,6 +6,7 @@ import { createApi } from '../../query/http/api.js';
 import { startServer } from '../../query/http/node-server.js';
 import { QueryService } from '../../query/service.js';
 import { DEFAULT_OUT, UsageError } from '../options.js';
+import { trinoEngineFromFlags, type EngineFlags } from './serve-trino.js';
 
 /**
  * The folder serve reads, checked before anything starts: a query API over nothing would answer
@@ -39,8 +40,12 @@ export async function dataFolder(given: string | undefined, env = process.env): 
   return dir;
 }
 
-export async function serveCommand(flags: { data?: string; port: string; host: string }): Promise<void> {
-  const dir = await dataFolder(flags.data);
+export async function serveCommand(
+  flags: { data?: string; port: string; host: string } & EngineFlags,
+): Promise<void> {
+  // --engine trino (issue 13): checked first; the data folder is then not read.
+  const trino = trinoEngineFromFlags(flags, process.env);
+  const dir = trino ? '' : await dataFolder(flags.data);
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${flags.port}: a port number`);
@@ -57,14 +62,15 @@ export async function serveCommand(flags: { data?: string; port: string; host: s
   const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '1GB';
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
     throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);
-  const engine = await DuckDbEngine.open(dir, { memoryLimit });
+  const engine = trino ?? (await DuckDbEngine.open(dir, { memoryLimit }));
   const service = new QueryService(engine, { timeoutMs });
   const fixed = token;
   const server = await startServer(createApi(service, { token: async () => fixed }), {
     port,
     host: flags.host,
   });
-  process.stderr.write(`closer-audit query API on ${server.url} (DuckDB over ${dir}); Ctrl-C stops it\n`);
+  const over = trino ? `Trino, ${await trino.tableFor({ from: 0, to: 1 })}` : `DuckDB over ${dir}`;
+  process.stderr.write(`closer-audit query API on ${server.url} (${over}); Ctrl-C stops it\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -230,21 +230,29 @@ export class AthenaEngine implements QueryEngine {
    * must. The real guard is IAM: the query role may only read the events table.
    */
   async checkReadOnly(sql: string): Promise<void> {
-    const code = codeOnly(sql);
-    if (!code.trim()) throw new Error('raw SQL is empty');
-    const semi = code.indexOf(';');
-    if (semi !== -1 && code.slice(semi + 1).trim() !== '')
-      throw new Error('only one SELECT statement is allowed');
-    const forbidden = FORBIDDEN.exec(code);
-    if (forbidden) throw new Error(`${(forbidden[1] as string).toUpperCase()} is not allowed in raw SQL`);
-    const start = /^\s*(\(|[A-Za-z_]+)/.exec(code)?.[1] ?? '';
-    if (start !== '(' && !/^(select|with)$/i.test(start))
-      throw new Error(`raw SQL must be a SELECT (or WITH ... SELECT), not ${start.toUpperCase() || 'that'}`);
+    checkReadOnlySql(sql);
   }
 
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
   }
+}
+
+/**
+ * Refuses SQL that is not one SELECT (or WITH ... SELECT) in Trino's syntax: a conservative
+ * lexer, shared by the Athena and Trino engines.
+ */
+export function checkReadOnlySql(sql: string): void {
+  const code = codeOnly(sql);
+  if (!code.trim()) throw new Error('raw SQL is empty');
+  const semi = code.indexOf(';');
+  if (semi !== -1 && code.slice(semi + 1).trim() !== '')
+    throw new Error('only one SELECT statement is allowed');
+  const forbidden = FORBIDDEN.exec(code);
+  if (forbidden) throw new Error(`${(forbidden[1] as string).toUpperCase()} is not allowed in raw SQL`);
+  const start = /^\s*(\(|[A-Za-z_]+)/.exec(code)?.[1] ?? '';
+  if (start !== '(' && !/^(select|with)$/i.test(start))
+    throw new Error(`raw SQL must be a SELECT (or WITH ... SELECT), not ${start.toUpperCase() || 'that'}`);
 }
 
 function checkName(what: string, name: string): string {
@@ -382,7 +390,7 @@ const FORBIDDEN = new RegExp(
 );
 
 /** Athena's type name without its parameters: `varchar(12)` → varchar, `timestamp(3) with time zone` → timestamp with time zone. */
-function baseType(type: string | undefined): string {
+export function baseType(type: string | undefined): string {
   return (type ?? '')
     .toLowerCase()
     .replace(/\([^)]*\)/g, '')
@@ -390,7 +398,7 @@ function baseType(type: string | undefined): string {
     .trim();
 }
 
-const NUMBER_TYPES = new Set([
+export const NUMBER_TYPES = new Set([
   'tinyint',
   'smallint',
   'integer',
@@ -402,9 +410,10 @@ const NUMBER_TYPES = new Set([
   'decimal',
 ]);
 const STRING_TYPES = new Set(['varchar', 'char', 'string', 'json', 'ipaddress', 'uuid']);
-const TIME_TYPES = new Set(['timestamp', 'timestamp with time zone', 'date']);
+export const TIME_TYPES = new Set(['timestamp', 'timestamp with time zone', 'date']);
 
-function fieldType(type: string | undefined): FieldType {
+/** Athena's (and Trino's) type name → the frame field type. */
+export function fieldType(type: string | undefined): FieldType {
   const t = baseType(type);
   if (STRING_TYPES.has(t)) return 'string';
   if (NUMBER_TYPES.has(t)) return 'number';
@@ -433,7 +442,7 @@ function parseArray(text: string): string[] | string {
 }
 
 /** `2026-11-20 09:27:12.529`, with ` UTC`, an offset or a zone name, or a date: epoch ms. */
-function parseTime(text: string): number | string {
+export function parseTime(text: string): number | string {
   const m = /^(-?\d{4,})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?)?\s*(.*)$/.exec(
     text.trim(),
   );

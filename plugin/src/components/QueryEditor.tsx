@@ -257,7 +257,7 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
               label="Source IPs / CIDRs"
               htmlFor={id('ips')}
               labelWidth={LABEL_WIDTH}
-              tooltip="Addresses or networks, e.g. 185.220.0.0/16 (IPv6 networks need Athena), or $ip"
+              tooltip="Addresses or networks, e.g. 185.220.0.0/16 or 2a02::/16, or $ip"
             >
               <TagsInput
                 id={id('ips')}
