@@ -463,7 +463,11 @@ const STOPPED = Symbol('stopped');
 
 function untilStopped<T>(wait: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof STOPPED> {
   if (!signal) return wait;
-  if (signal.aborted) return Promise.resolve(STOPPED);
+  if (signal.aborted) {
+    // Left behind: its failure (the source closed under it) must not surface as unhandled.
+    wait.catch(() => undefined);
+    return Promise.resolve(STOPPED);
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(STOPPED);
     signal.addEventListener('abort', onAbort, { once: true });
