@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   {
     // CommonJS where jest loads it with require(): resolvers and global setup (test/plugin).
-    files: ['**/*.cjs'],
+    files: ['test/plugin/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
