@@ -51,4 +51,10 @@ export default tseslint.config(
       'react/react-in-jsx-scope': 'error',
     },
   },
+  {
+    // CommonJS where jest loads it with require(): resolvers and global setup (test/plugin).
+    files: ['test/plugin/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -1,4 +1,6 @@
-// Two projects. `node`: ESM all the way, TypeScript stripped by SWC, Node runs the modules
+import { GRAFANA_MATRIX, projectName } from './test/plugin/grafana/matrix.js';
+
+// Two kinds of project. `node`: ESM all the way, TypeScript stripped by SWC, Node runs the modules
 // natively (hence --experimental-vm-modules in the npm script). `plugin`: the Grafana plugin's
 // tests (test/plugin), in jsdom, compiled by SWC to CommonJS like Grafana's own plugin tests, so
 // that @grafana/* load as the CommonJS builds they ship.
@@ -31,10 +33,14 @@ const servers = {
 };
 
 /** Packages in node_modules that ship only ESM, which the plugin's tests load through @grafana/*. */
-const ESM_PACKAGES = ['d3', 'd3-[a-z-]+', 'internmap', 'delaunator', 'robust-predicates', 'ol', 'uuid'];
+const ESM_PACKAGES = [
+  ...['d3', 'd3-[a-z-]+', 'internmap', 'delaunator', 'robust-predicates', 'ol', 'uuid'],
+  // ...and those Grafana 12/13's packages load.
+  ...['marked', '@react-hookz/web', '@ver0/deep-equal', '@grafana/react-data-grid', 'react-calendar'],
+  ...['get-user-locale', '@wojtekmaj/date-utils', 'memoize', 'mimic-function', 'quick-lru'],
+];
 
 const plugin = {
-  displayName: 'plugin',
   testEnvironment: 'jsdom',
   testMatch: ['<rootDir>/test/plugin/**/*.test.{ts,tsx}'],
   transform: {
@@ -64,8 +70,19 @@ const plugin = {
   setupFilesAfterEnv: ['<rootDir>/test/plugin/support/setup.ts'],
 };
 
+// The plugin's tests once per Grafana version of the matrix (test/plugin/grafana/matrix.js): each
+// project resolves Grafana's shared modules from that version's own install, which its global
+// setup installs when missing.
+const pluginProjects = GRAFANA_MATRIX.map((v) => ({
+  ...plugin,
+  displayName: projectName(v),
+  globals: { GRAFANA: { label: v.label, grafana: v.grafana, react: v.react, dir: v.dir } },
+  globalSetup: '<rootDir>/test/plugin/support/grafana-install.cjs',
+  ...(v.separate ? { resolver: `${v.dir}/resolver.cjs` } : {}),
+}));
+
 export default {
-  projects: [node, plugin, servers],
+  projects: [node, ...pluginProjects, servers],
   // Jest's own summary, then the plain `N passed, N failed` line CI reads.
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   testTimeout: 60000,

@@ -6,6 +6,7 @@ import { build, type Metafile, type PluginBuild } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { removedReactApis } from './react19.js';
 
 export const PLUGIN_ID = 'closer-audit-datasource';
 
@@ -48,6 +49,8 @@ const SHARED_FILTER = new RegExp(`^(${SHARED_MODULES.map(escape).join('|')})$`);
 export interface BuildResult {
   dist: string;
   deps: string[];
+  /** How many bundled source files the React 19 check read. */
+  react19Checked: number;
   zip: string;
   version: string;
 }
@@ -78,6 +81,21 @@ function amdWrapper(deps: string[]): { banner: string; footer: string } {
       `var module = { exports: {} }, exports = module.exports;`,
     footer: `return module.exports;\n});`,
   };
+}
+
+/**
+ * Fails the build if anything it bundles uses an API React 19 removed (Grafana 13.2+ runs plugins
+ * on React 19). Returns how many source files were read.
+ */
+function checkReact19(root: string, metafile: Metafile): number {
+  const files = Object.keys(metafile.inputs).filter((f) => /\.[cm]?[jt]sx?$/.test(f) && !f.includes(':'));
+  const problems = files.flatMap((f) => removedReactApis(f, readFileSync(path.resolve(root, f), 'utf8')));
+  if (problems.length) {
+    throw new Error(
+      `React 19 removed APIs the plugin bundles: ${problems.map((p) => `${p.file}:${p.line} ${p.api}`).join('; ')}`,
+    );
+  }
+  return files.length;
 }
 
 function today(): string {
@@ -125,6 +143,7 @@ export async function buildPlugin(
   // First pass: which shared modules the code imports; second: the AMD module around them.
   const probe = await build({ ...common, write: false, metafile: true });
   const deps = externalImports(probe.metafile);
+  const react19Checked = checkReact19(root, probe.metafile);
 
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
@@ -152,7 +171,7 @@ export async function buildPlugin(
   addTree(files, dist, `${PLUGIN_ID}/`);
   const zip = path.join(dist, `${PLUGIN_ID}-${version}.zip`);
   writeFileSync(zip, zipSync(files, { level: 9 }));
-  return { dist, deps, zip, version };
+  return { dist, deps, react19Checked, zip, version };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename ?? '')) {
@@ -164,6 +183,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
     out > 0 && process.argv[out + 1] ? { outDir: process.argv[out + 1] } : {},
   );
   console.log(
-    `${PLUGIN_ID} ${r.version}: ${path.relative(process.cwd(), r.dist)}/module.js (AMD; shared: ${r.deps.join(', ')}), ${path.relative(process.cwd(), r.zip)} in ${Date.now() - started} ms`,
+    `${PLUGIN_ID} ${r.version}: ${path.relative(process.cwd(), r.dist)}/module.js (AMD; shared: ${r.deps.join(', ')}; ${r.react19Checked} bundled files free of APIs React 19 removed), ${path.relative(process.cwd(), r.zip)} in ${Date.now() - started} ms`,
   );
 }

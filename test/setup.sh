@@ -42,6 +42,11 @@ fi
 npm ci --no-audit --no-fund
 bash test/deploy/setup.sh >/dev/null
 
+# The Grafana plugin's test matrix: each Grafana version's packages (npm ci per version, from npm),
+# installed while the jars below download; the plugin tests' global setup retries a failed one.
+node test/plugin/support/grafana-install.cjs &
+grafana_install=$!
+
 # The version matrix's nodes (Elasticsearch 6.8 to 9.x, OpenSearch 2.x and 3.x; test/servers):
 # their jars fetched from Maven Central and launchers compiled up front, so the download shows
 # apart in the log. 9.x and OpenSearch 3.x run on a JDK 21+ (the machine's Temurin, /usr/lib/jvm).
@@ -58,3 +63,5 @@ if [ -z "${TRINO_JAVA_HOME:-}" ] && [ ! -x /usr/lib/jvm/temurin-25-jdk-amd64/bin
   exit 1
 fi
 bash test/trino/trino-server.sh build
+
+wait "$grafana_install" || echo "test setup: the Grafana matrix install failed; the plugin tests' setup retries it" >&2

@@ -8,6 +8,9 @@ import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
 export function actionOptions(): Array<SelectableValue<string>> {
   return (Object.keys(AREAS) as Area[]).map((area) => ({
     label: AREAS[area],
+    // Grafana 10.4's Select folds every group until clicked, unless the group says `expanded`
+    // (11.x on ignore it and always show groups open): every area's actions in view on all.
+    expanded: true,
     options: ACTIONS.filter((a) => a.area === area).map((a) => ({
       label: a.action,
       value: a.action,

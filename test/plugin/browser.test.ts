@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
 import { buildInto, ROOT } from './support/build.js';
+import { GRAFANA, GRAFANA_NAME } from './support/grafana-version.js';
 
 // End to end in a real browser: Debian's Chromium (apt-get install chromium), driven by
 // playwright-core, opens a page on 127.0.0.1 that loads SystemJS 6.15.1 with its AMD extra, the
@@ -19,7 +20,9 @@ import { buildInto, ROOT } from './support/build.js';
 // The data proxy is this test's server, answering with frames shaped as the API's.
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'test/plugin/artifacts');
+const ARTIFACTS = path.join(ROOT, 'test/plugin/artifacts', GRAFANA.label);
+/** What the page takes from this Grafana version's install (as the jest resolver does). */
+const SHARED = /^(react|react-dom|scheduler|rxjs|@grafana\/[^/]+|@emotion\/[^/]+)(\/.*)?$/;
 const SCREENSHOT = path.join(ROOT, 'plugin/src/img/screenshot-query-editor.png');
 const PROXY = '/api/datasources/proxy/uid/closer-audit/api';
 const CLIP = { x: 0, y: 0, width: 1220, height: 400 };
@@ -109,14 +112,31 @@ beforeAll(async () => {
     target: 'chrome110',
     outfile: path.join(work, 'harness.js'),
     jsx: 'transform',
-    // @grafana/*'s CommonJS builds: their .mjs builds default-import CommonJS modules
-    // (react-use/lib/...), which a bundler must then read as Node does, not as webpack does.
-    alias: Object.fromEntries(
-      ['data', 'ui', 'runtime', 'schema', 'e2e-selectors'].map((p) => [
-        `@grafana/${p}`,
-        path.join(ROOT, `node_modules/@grafana/${p}/dist/cjs/index.cjs`),
-      ]),
-    ),
+    // The CommonJS builds of everything (@grafana/*'s .mjs builds default-import CommonJS modules,
+    // react-use/lib/..., which a bundler must then read as Node does, not as webpack does)...
+    mainFields: ['browser', 'main', 'module'],
+    // ...and Grafana's shared modules from this project's Grafana version, subpaths included
+    // (@grafana/ui 13 imports @grafana/data/unstable).
+    plugins: [
+      {
+        name: 'grafana-version',
+        setup(b) {
+          b.onResolve({ filter: SHARED }, async (args) => {
+            if (args.pluginData === 'grafana-version') return undefined;
+            const r = await b.resolve(args.path, {
+              kind: 'require-call',
+              resolveDir: GRAFANA.dir,
+              pluginData: 'grafana-version',
+            });
+            return r.errors.length ? { errors: r.errors } : { path: r.path };
+          });
+          // @grafana/runtime 10.4 imports SystemJS itself (Grafana's loader): the page has its
+          // one SystemJS 6.15.1 with the AMD extra already, as Grafana's page has.
+          b.onResolve({ filter: /^systemjs\/dist\// }, (args) => ({ path: args.path, namespace: 'page' }));
+          b.onLoad({ filter: /.*/, namespace: 'page' }, () => ({ contents: '', loader: 'js' }));
+        },
+      },
+    ],
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
     loader: {
       '.css': 'empty',
@@ -183,7 +203,11 @@ afterAll(async () => {
 
 const queryJson = async () => JSON.parse((await page.locator('#query-json').textContent()) ?? '{}');
 
-describe('in Chromium, loaded by SystemJS as Grafana loads it', () => {
+describe(`in Chromium with ${GRAFANA_NAME}, loaded by SystemJS as Grafana loads it`, () => {
+  it('runs on this Grafana version’s React', async () => {
+    expect(await page.evaluate(() => window.harness.react)).toBe(GRAFANA.react);
+  });
+
   it('renders the query editor from dist/module.js, without errors', async () => {
     await page
       .getByTestId('closer-query-editor')
@@ -222,7 +246,8 @@ describe('in Chromium, loaded by SystemJS as Grafana loads it', () => {
     await page.keyboard.type('password');
     await page.getByText('Agent password change from settings').waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'query-editor.png'), clip: CLIP });
-    if (process.env.CLOSER_UPDATE_SCREENSHOT === '1') {
+    // The README's picture: the Grafana the plugin is built with.
+    if (process.env.CLOSER_UPDATE_SCREENSHOT === '1' && GRAFANA.label === '11.6') {
       copyFileSync(path.join(ARTIFACTS, 'query-editor.png'), SCREENSHOT);
     }
     await page.keyboard.press('Escape');

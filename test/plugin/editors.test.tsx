@@ -14,6 +14,7 @@ import type {
   CloserVariableQuery,
 } from '../../plugin/src/types.js';
 import { makeDataSource } from './support/grafana.js';
+import { menuOptions } from './support/select.js';
 
 type Settings = DataSourceSettings<CloserOptions, CloserSecureOptions>;
 
@@ -124,7 +125,7 @@ describe('QueryEditor', () => {
     const login = ACTIONS.find((a) => a.action === 'agent_login')!;
     expect(screen.getByText(login.action)).toBeInTheDocument();
     expect(screen.getByText(login.description)).toBeInTheDocument();
-    const options = screen.getAllByRole('option');
+    const options = menuOptions();
     expect(options.length).toBe(ACTIONS.length);
     await userEvent.click(screen.getByText('agent_login'));
     expect(last().filters).toEqual({ actions: ['agent_login'] });

@@ -10,6 +10,8 @@ import { buildInto, ROOT } from './support/build.js';
 import { mockTemplateSrv } from './support/grafana.js';
 import * as grafanaData from '@grafana/data';
 import { registerSharedModules } from './support/shared-modules.js';
+import { menuOptions } from './support/select.js';
+import { GRAFANA, GRAFANA_NAME } from './support/grafana-version.js';
 
 // The built plugin as Grafana loads it: dist/module.js through SystemJS 6.15.1 with its AMD
 // extra (Grafana's loader), the real @grafana/* packages registered as the shared modules the
@@ -121,12 +123,17 @@ describe('the build', () => {
   });
 });
 
-describe('loaded through SystemJS with the AMD extra, as Grafana loads it', () => {
+describe(`loaded through SystemJS with the AMD extra, as ${GRAFANA_NAME} loads it`, () => {
   let exports: Record<string, unknown>;
 
   beforeAll(async () => {
     const System = loadSystemJs();
     exports = await System.import(PLUGIN_URL);
+  });
+
+  it(`shares this project's modules: ${GRAFANA_NAME}`, () => {
+    expect(React.version).toBe(GRAFANA.react);
+    expect(grafanaData.DataSourcePlugin).toBeDefined();
   });
 
   it('yields a DataSourcePlugin with its data source class and editors', () => {
@@ -170,7 +177,7 @@ describe('loaded through SystemJS with the AMD extra, as Grafana loads it', () =
     );
     expect(screen.getByTestId('closer-query-editor')).toBeInTheDocument();
     await userEvent.click(screen.getByLabelText('Actions'));
-    expect(screen.getAllByRole('option')).toHaveLength(ACTIONS.length);
+    expect(menuOptions()).toHaveLength(ACTIONS.length);
     expect(screen.getAllByText(AREAS.auth).length).toBeGreaterThan(0);
   });
 

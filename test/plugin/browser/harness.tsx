@@ -19,7 +19,7 @@ interface SystemJS {
 declare global {
   interface Window {
     System: SystemJS;
-    harness: { ready: boolean; error?: string };
+    harness: { ready: boolean; error?: string; react: string };
   }
 }
 
@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   createRoot(document.getElementById('root')!).render(<App />);
 }
 
-window.harness = { ready: false };
+// React's version, for the test to check the page runs the Grafana version's own.
+window.harness = { ready: false, react: React.version };
 // After the page's last script, SystemJS's AMD extra, has run.
 const start = () =>
   main().then(
