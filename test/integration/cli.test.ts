@@ -78,7 +78,7 @@ describe('closer-audit CLI', () => {
     expect(run.stdout).toContain('generated sample feed');
     const rows = await storedRows(dir);
     expect(rows.length).toBeGreaterThan(500);
-    expect((await listKeys(dir, 'state')).length).toBe(1);
+    expect(await listKeys(dir, 'state')).toEqual(['state/lease.json', 'state/sync-sample.json']);
     // Run again: the open window is rewritten, sealed days are not re-read, nothing doubles.
     const again = await cli(['sync', '--out', dir]);
     expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
@@ -101,7 +101,10 @@ describe('closer-audit CLI', () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/days\s+2 written whole/);
-    expect(await listKeys(dir, 'state')).toEqual(['state/backfill-sample-20260901T00-20260903T00.json']);
+    expect(await listKeys(dir, 'state')).toEqual([
+      'state/backfill-sample-20260901T00-20260903T00.json',
+      'state/lease.json',
+    ]);
 
     const wrong = await cli(['sync', '--format', 'xml', '--out', dir]);
     expect(wrong.code).toBe(2);

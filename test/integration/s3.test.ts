@@ -211,6 +211,7 @@ describe('the ingest Lambda handler', () => {
     for await (const o of storage.list('')) keys.push(o.key);
     expect(keys.filter((k) => k.startsWith('state/'))).toEqual([
       expect.stringMatching(/^state\/backfill-es-closer-lambda-.*\.json$/),
+      'state/lease.json',
     ]);
     expect(keys.filter((k) => k.endsWith('/day.parquet'))).toHaveLength(2);
     const mirror = await tmpDir('backfill-mirror');
