@@ -33,6 +33,8 @@ const STAGGERS = arg('staggers', '0.5,1,1.5,2,2.5,3,4,5').split(',').map(Number)
 const TARGETS = arg('targets', 'folder,s3').split(',');
 /** The kill rounds rewrite the last this many days of the export. */
 const KILL_DAYS = Number(arg('kill-days', '2'));
+/** `race`, `kills` or both (default). */
+const ONLY = arg('only', 'race,kills').split(',');
 const PLANTED = 'Planted-Overlap-Passw0rd';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -203,7 +205,7 @@ async function main(): Promise<void> {
     console.log(
       'target   stagger  A     B                 C     expected  found     lost  duplicated  day+hours  leaked',
     );
-    for (const kind of TARGETS) {
+    for (const kind of ONLY.includes('race') ? TARGETS : []) {
       for (const stagger of STAGGERS) {
         const t = await newTarget(kind, work, n++);
         const base = ['--source', `file:${file}`, '--out', t.out];
@@ -234,7 +236,7 @@ async function main(): Promise<void> {
     console.log(
       'target   round  killed at  next run  expected  found     lost  duplicated  day+hours  leaked',
     );
-    for (const kind of TARGETS) {
+    for (const kind of ONLY.includes('kills') ? TARGETS : []) {
       const t = await newTarget(kind, work, n++);
       const killFrom = new Date(Date.parse(to) - KILL_DAYS * 86_400_000).toISOString();
       const rewrite = [
@@ -252,11 +254,14 @@ async function main(): Promise<void> {
       // The whole export first, then the rounds rewrite its last days.
       const whole = await sync(['--source', `file:${file}`, '--out', t.out, '--lookback', '1h'], env(t));
       if (whole.code !== 0) throw new Error(`first run failed: ${whole.stderr}`);
-      const full = (await sync(rewrite, env(t))).ms;
+      // The faster of two runs: kill points past the end of a run kill nothing.
+      const full = Math.min((await sync(rewrite, env(t))).ms, (await sync(rewrite, env(t))).ms);
       let bad = 0;
+      let killedRuns = 0;
       for (let k = 0; k < KILLS; k++) {
-        const at = Math.round((full * (k + 0.5)) / KILLS);
+        const at = Math.round((0.9 * full * (k + 0.5)) / KILLS);
         const killed = await sync(rewrite, env(t), at);
+        if (killed.signal) killedRuns++;
         const leaksAfterKill = await leaked([spill, ...(kind === 'folder' ? [t.out] : [])]);
         const next = await sync(['--source', `file:${file}`, '--out', t.out, '--lookback', '1h'], env(t));
         const au = await audit(t, ids);
@@ -269,7 +274,7 @@ async function main(): Promise<void> {
         if (next.code !== 0) console.log(`  next run: ${next.stderr.split('\n').pop()}`);
       }
       console.log(
-        `${t.name}: ${KILLS} kills (a full rewrite took ${full} ms), ${bad} rounds with a loss, a duplicate, a leftover or a leak`,
+        `${t.name}: ${killedRuns} of ${KILLS} runs killed (a full rewrite took ${full} ms), ${bad} rounds with a loss, a duplicate, a leftover or a leak`,
       );
     }
   } finally {
