@@ -115,8 +115,9 @@ export async function main(argv: string[]): Promise<number> {
     const code = (err as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
     if (code?.startsWith('commander.')) return 2;
-    if (err instanceof UsageError) {
-      process.stderr.write(`closer-audit: ${err.message}\n`);
+    // Usage errors, and adapters' errors about a setting given wrong (exitCode 2): exit 2.
+    if (err instanceof UsageError || (err as { exitCode?: number }).exitCode === 2) {
+      process.stderr.write(`closer-audit: ${oneLine((err as Error).message)}\n`);
       return 2;
     }
     process.stderr.write(`closer-audit: ${oneLine((err as Error).message ?? String(err))}\n`);

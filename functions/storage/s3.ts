@@ -69,7 +69,10 @@ export function describeS3Error(err: unknown, location: string, endpoint: string
       /\b(E[A-Z]{4,})\b/.exec(err.message)?.[1] ||
       '');
   if (/region is missing/i.test(err.message)) {
-    return new Error(`${where} needs a region: set CLOSER_S3_REGION or AWS_REGION`);
+    // A setting left out, not a fault of the run: the CLI exits 2 as for any usage error.
+    return Object.assign(new Error(`${where} needs a region: set CLOSER_S3_REGION or AWS_REGION`), {
+      exitCode: 2,
+    });
   }
   if (err.name === 'CredentialsProviderError') {
     return new Error(

@@ -1,5 +1,5 @@
 // What a user sees when the Elasticsearch settings are wrong: one line naming the setting at
-// fault and what was found, exit 1, nothing written. The default test node answers what it can
+// fault and what was found, exit 1 (2 for a setting that is not even well-formed), nothing written. The default test node answers what it can
 // (a missing index, its own version); a proxy or a small HTTP server in front plays what a real
 // node will not do on demand (a 401, an HTML login page, a proxy's bare 200, an old version).
 import http from 'node:http';
@@ -124,7 +124,7 @@ describe('one line naming the setting at fault', () => {
     );
     const out = await tmpDir('setup-not-a-url');
     const run = await cli(['sync', '--source', 'es', '--out', out], { CLOSER_ES_URL: 'not-a-url' });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toBe(
       'closer-audit: CLOSER_ES_URL "not-a-url" is not a URL: use http(s)://host:port\n',
     );

@@ -54,8 +54,12 @@ export class ElasticsearchSource implements HitSource {
     private readonly options: EsSourceOptions = {},
   ) {
     if (config.url !== undefined && !config.cloudId && !URL.canParse(config.url)) {
-      throw new EsSetupError(
-        `CLOSER_ES_URL ${JSON.stringify(redactUserinfo(config.url))} is not a URL: use http(s)://host:port`,
+      // A setting mistyped, not a fault of the server: the CLI exits 2 as for any usage error.
+      throw Object.assign(
+        new EsSetupError(
+          `CLOSER_ES_URL ${JSON.stringify(redactUserinfo(config.url))} is not a URL: use http(s)://host:port`,
+        ),
+        { exitCode: 2 },
       );
     }
     this.id = `es-${config.index.replace(/[^A-Za-z0-9._-]/g, '_')}`;
