@@ -537,7 +537,7 @@ describe('raw SQL on Athena', () => {
       { dialect: athenaDialect, table: '"closer_audit"."events"' },
     );
     expect(sql).toContain(
-      'SELECT from_unixtime((CAST(floor(CAST(to_unixtime(ts) * 1000 AS BIGINT) / CAST(3600000 AS DOUBLE)) AS BIGINT) * 3600000) / 1000.0) AS time',
+      "SELECT from_unixtime((CAST(floor(CAST(to_unixtime(with_timezone(ts, 'UTC')) * 1000 AS BIGINT) / CAST(3600000 AS DOUBLE)) AS BIGINT) * 3600000) / 1000.0) AS time",
     );
     expect(countPlaceholders(sql)).toBe(params.length);
     // What Athena answers for that column: timestamp(3) with time zone, printed in UTC.

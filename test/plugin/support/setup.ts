@@ -9,3 +9,10 @@ console.error = (...args: unknown[]) => {
   if (text.includes('not wrapped in act') && text.includes('InlineSVG')) return;
   error(...args);
 };
+
+// i18next (loaded by @grafana/ui 12.4) advertises its vendor's product on every init: noise too.
+const info = console.info.bind(console);
+console.info = (...args: unknown[]) => {
+  if (String(args[0]).includes('i18next is made possible')) return;
+  info(...args);
+};
