@@ -11,8 +11,13 @@ export type Format = 'parquet' | 'json';
 const EXT: Record<Format, string> = { parquet: 'parquet', json: 'ndjson.gz' };
 const ROOT: Record<Format, string> = { parquet: 'events', json: 'events-ndjson' };
 
+/** Where every partition of a format lives: `events/`, `events-ndjson/`. */
+export function formatPrefix(format: Format): string {
+  return `${ROOT[format]}/`;
+}
+
 export function partitionPrefix(format: Format, dt: string): string {
-  return `${ROOT[format]}/dt=${dt}/`;
+  return `${formatPrefix(format)}dt=${dt}/`;
 }
 
 export function hourKey(format: Format, slotStart: number): string {

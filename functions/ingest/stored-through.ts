@@ -1,8 +1,6 @@
 import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import type { Storage } from '../storage/storage.js';
-import { hourOfKey, type Format } from './layout.js';
-
-const ROOT: Record<Format, string> = { parquet: 'events/', json: 'events-ndjson/' };
+import { formatPrefix, hourOfKey, type Format } from './layout.js';
 
 /**
  * The end of the newest data stored under the target, whoever wrote it (a sync with --from/--to,
@@ -13,7 +11,7 @@ const ROOT: Record<Format, string> = { parquet: 'events/', json: 'events-ndjson/
 export async function storedThrough(storage: Storage, formats: Format[]): Promise<number | null> {
   let end: number | null = null;
   for (const format of formats) {
-    for await (const { key } of storage.list(ROOT[format])) {
+    for await (const { key } of storage.list(formatPrefix(format))) {
       const m = /dt=(\d{4}-\d{2}-\d{2})\/([^/]+)$/.exec(key);
       if (!m) continue;
       const day = Date.parse(`${m[1]}T00:00:00Z`);

@@ -1,6 +1,7 @@
 import { formatSummary } from '../../ingest/summary.js';
 import { runSync } from '../../ingest/sync.js';
-import { DEFAULT_OUT, openStorage, parseDurationOption, parseRange } from '../options.js';
+import type { Storage } from '../../storage/storage.js';
+import { DEFAULT_OUT, parseDurationOption, parseRange } from '../options.js';
 import { alertTable, detectOnFolder } from './detect.js';
 import { startProgress } from '../progress.js';
 import { announceSource, ingestContext, onInterrupt, showProgress, type IngestFlags } from './context.js';
@@ -26,7 +27,7 @@ export async function syncCommand(
     progress.stop(!summary.stoppedEarly);
     showProgress(null);
     process.stdout.write(`${formatSummary(summary)}\n`);
-    if (flags.detect !== false && summary.range) await detectAfterSync(flags, summary.range);
+    if (flags.detect !== false && summary.range) await detectAfterSync(flags, ctx.storage, summary.range);
   } finally {
     progress.stop(false);
     showProgress(null);
@@ -38,6 +39,7 @@ export async function syncCommand(
 /** The detection rules over the hours this run wrote; the new alerts follow the summary. */
 async function detectAfterSync(
   flags: { out?: string; rules?: string },
+  storage: Storage,
   written: { from: string; to: string },
 ): Promise<void> {
   const target = flags.out ?? process.env.CLOSER_OUT ?? DEFAULT_OUT;
@@ -50,7 +52,7 @@ async function detectAfterSync(
   const range = { from: Date.parse(written.from), to: Date.parse(written.to) };
   const report = await detectOnFolder(
     target,
-    openStorage(target, process.env),
+    storage,
     range,
     flags.rules ?? process.env.CLOSER_DETECTION_RULES,
   );
