@@ -7,7 +7,7 @@ import {
 } from '../../shared/redaction/index.js';
 import { parseTimestamp } from '../../shared/normalise/timestamp.js';
 import { parseDuration } from '../ingest/duration.js';
-import type { Format } from '../ingest/layout.js';
+import type { Format } from '../../shared/layout/layout.js';
 import { esConfigFromEnv } from '../sources/elasticsearch/config.js';
 import { ElasticsearchSource } from '../sources/elasticsearch/es-source.js';
 import { FileSource } from '../sources/file/file-source.js';

@@ -2,6 +2,7 @@ import { createGzip } from 'node:zlib';
 import type { StoredEvent } from '../../shared/event/columns.js';
 import type { ObjectSink } from '../storage/storage.js';
 import type { EventWriter } from './event-writer.js';
+import { toJsonRow } from './ndjson-row.js';
 
 /** One JSON object per line, gzip'd; timestamps as ISO-8601 strings, for JSON SerDes and jq. */
 const CHUNK_BYTES = 512 * 1024;
@@ -50,12 +51,4 @@ export class NdjsonGzEventWriter implements EventWriter {
     this.gzip.destroy();
     await this.sink.abort();
   }
-}
-
-export function toJsonRow(event: StoredEvent): Record<string, unknown> {
-  return {
-    ...event,
-    ts: new Date(event.ts).toISOString(),
-    ingested_at: new Date(event.ingested_at).toISOString(),
-  };
 }

@@ -1,5 +1,6 @@
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { COLUMN_TYPES } from '../../shared/event/column-types.js';
 import { EVENT_COLUMNS, type StoredEvent } from '../../shared/event/columns.js';
 import type { RandomAccessObject } from '../storage/storage.js';
 
@@ -22,14 +23,10 @@ export async function* readParquetEvents(object: RandomAccessObject): AsyncItera
   }
 }
 
+const DECODERS = EVENT_COLUMNS.map((c) => [c.name, COLUMN_TYPES[c.type].fromParquet] as const);
+
 function fromParquetRow(row: Record<string, unknown>): StoredEvent {
   const out: Record<string, unknown> = {};
-  for (const c of EVENT_COLUMNS) {
-    const v = row[c.name];
-    if (c.type === 'timestamp') out[c.name] = v instanceof Date ? v.getTime() : Number(v);
-    else if (c.type === 'string_list') out[c.name] = Array.isArray(v) ? v : [];
-    else if (c.type === 'int') out[c.name] = v == null ? null : Number(v);
-    else out[c.name] = v ?? null;
-  }
+  for (const [name, decode] of DECODERS) out[name] = decode(row[name]);
   return out as StoredEvent;
 }

@@ -1,12 +1,13 @@
 import type { StoredEvent } from '../../shared/event/columns.js';
 import type { EventWriter } from '../formats/event-writer.js';
 import { gzipLines } from '../formats/gzip-lines.js';
+import { fromJsonRow } from '../formats/ndjson-row.js';
 import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
 import { readParquetEvents } from '../formats/parquet-reader.js';
 import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
 import { DAY_MS } from '../../shared/event/partition.js';
-import { dayKey, hourOfKey, partitionPrefix, type Format } from './layout.js';
+import { dayKey, formatPrefix, hourOfKey, partitionPrefix, type Format } from '../../shared/layout/layout.js';
 
 /** The steps of a fold a test can pause at (and the checkpoint write after it). */
 export type PauseStep = 'fold-listed' | 'fold-written' | 'hours-deleted' | 'checkpoint';
@@ -109,12 +110,7 @@ async function* readObject(
   }
   if (mustExist && (await storage.get(key)) === null) throw vanished();
   for await (const line of gzipLines(storage, key)) {
-    const row = JSON.parse(line) as Record<string, unknown>;
-    yield {
-      ...row,
-      ts: Date.parse(row.ts as string),
-      ingested_at: Date.parse(row.ingested_at as string),
-    } as StoredEvent;
+    yield fromJsonRow(JSON.parse(line) as Record<string, unknown>);
   }
 }
 
@@ -132,8 +128,7 @@ export async function repairTarget(
 ): Promise<number> {
   const days = new Set<string>();
   for (const format of FORMATS) {
-    const root = partitionPrefix(format, 'x').split('/')[0] as string;
-    for await (const o of storage.list(`${root}/dt=`)) {
+    for await (const o of storage.list(`${formatPrefix(format)}dt=`)) {
       const m = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(`/${o.key}`);
       if (!m || hourOfKey(o.key) === null) continue;
       const dt = m[1] as string;

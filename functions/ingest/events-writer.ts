@@ -3,7 +3,7 @@ import type { EventWriter } from '../formats/event-writer.js';
 import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
 import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
-import type { Format } from './layout.js';
+import type { Format } from '../../shared/layout/layout.js';
 
 /** One unit of stored events (an hour or a day) in every format asked for, opened on the first row. */
 export class EventsWriter {

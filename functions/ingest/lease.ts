@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LEASE_KEY } from '../../shared/layout/layout.js';
 import { currentOwner, describeOwner, ownerIsGone, type Owner } from '../storage/owner.js';
 import {
   ConcurrentUpdateError,
@@ -9,8 +10,8 @@ import {
   type Versioned,
 } from '../storage/storage.js';
 
-/** One lease per target: every run that writes to it (sync, backfill) holds it for its whole duration. */
-export const LEASE_KEY = 'state/lease.json';
+/** One lease per target (its key is in shared/layout): every run that writes holds it throughout. */
+export { LEASE_KEY };
 
 export interface LeaseOptions {
   /** How long a lease stays valid without renewal (default 60 s). */

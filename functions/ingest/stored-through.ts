@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import type { Storage } from '../storage/storage.js';
-import { formatPrefix, hourOfKey, type Format } from './layout.js';
+import { formatPrefix, hourOfKey, type Format } from '../../shared/layout/layout.js';
 
 /**
  * The end of the newest data stored under the target, whoever wrote it (a sync with --from/--to,

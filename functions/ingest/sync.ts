@@ -17,7 +17,7 @@ import {
   syncStateKey,
   unslottedQuarantineKey,
   type Format,
-} from './layout.js';
+} from '../../shared/layout/layout.js';
 import { EventsWriter } from './events-writer.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';

@@ -1,8 +1,8 @@
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { DAY_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import { gzipLines } from '../formats/gzip-lines.js';
-import { partitionPrefix } from '../ingest/layout.js';
+import { hourOfKey, partitionPrefix, quarantinePrefix } from '../../shared/layout/layout.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -40,10 +40,10 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
         await object.close();
       }
     }
-    for await (const o of storage.list(`quarantine/dt=${dt}/`)) {
-      const m = /\/h(\d{2})\.ndjson\.gz$/.exec(o.key);
-      if (!m) continue;
-      const slot = day + Number(m[1]) * 3_600_000;
+    for await (const o of storage.list(quarantinePrefix(dt))) {
+      const hour = hourOfKey(o.key);
+      if (hour === null) continue;
+      const slot = day + hour * HOUR_MS;
       for await (const _line of gzipLines(storage, o.key)) bump(quarantined, slot);
     }
   }

@@ -1,4 +1,5 @@
 import type { ColumnSpec } from '../event/columns.js';
+import { detectionsPrefix } from '../layout/layout.js';
 
 /**
  * A stored alert: one row per (rule, entity, window), stored under `detections/dt=…/` as Parquet
@@ -29,9 +30,7 @@ export type Alert = {
   -readonly [C in (typeof DETECTION_COLUMNS)[number] as C['name']]: TsOf<C['type']>;
 };
 
-export function detectionsPrefix(dt?: string): string {
-  return dt ? `detections/dt=${dt}/` : 'detections/';
-}
+export { detectionsPrefix };
 
 export function detectionsKey(dt: string, rule: string): string {
   return `${detectionsPrefix(dt)}${rule}.parquet`;

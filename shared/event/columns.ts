@@ -1,10 +1,13 @@
 /**
  * The stored event: one definition of every column, in storage order.
- * The Parquet schema, the NDJSON rows, the (Athena) DDL and the query columns are all
- * derived from this list; the TypeScript row type below is derived from it as well.
+ * The Parquet schema, the NDJSON rows, the (Athena, Trino) DDL, DuckDB's table and the query
+ * columns are all derived from this list and the type table beside it (column-types.ts); the
+ * TypeScript row type below is derived from them as well.
  */
 
-export type ColumnType = 'timestamp' | 'string' | 'boolean' | 'int' | 'string_list';
+import type { ColumnType, ValueOf } from './column-types.js';
+
+export type { ColumnType };
 
 export interface ColumnSpec {
   readonly name: string;
@@ -131,15 +134,6 @@ export const PARTITION_COLUMN = {
 } as const;
 
 type Columns = (typeof EVENT_COLUMNS)[number];
-type ValueOf<T extends ColumnType> = T extends 'timestamp'
-  ? number // epoch milliseconds, UTC
-  : T extends 'string'
-    ? string
-    : T extends 'boolean'
-      ? boolean
-      : T extends 'int'
-        ? number
-        : string[];
 type Nullable<C extends ColumnSpec> = C['required'] extends true
   ? ValueOf<C['type']>
   : ValueOf<C['type']> | null;

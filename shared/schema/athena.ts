@@ -1,18 +1,12 @@
-import { EVENT_COLUMNS, PARTITION_COLUMN, type ColumnSpec, type ColumnType } from '../event/columns.js';
+import { COLUMN_TYPES } from '../event/column-types.js';
+import { EVENT_COLUMNS, PARTITION_COLUMN, type ColumnSpec } from '../event/columns.js';
+import { EVENTS_FOLDER } from '../layout/layout.js';
 
 /**
  * The Athena (Glue) table over `events/`, derived from EVENT_COLUMNS. Partition projection on
  * `dt` lets Athena compute partition locations from the query's predicate: no crawler, no
  * MSCK REPAIR, and a day written a minute ago is queryable at once.
  */
-const HIVE_TYPE: Record<ColumnType, string> = {
-  timestamp: 'timestamp',
-  string: 'string',
-  boolean: 'boolean',
-  int: 'int',
-  string_list: 'array<string>',
-};
-
 export const DEFAULT_DATABASE = 'closer_audit';
 export const DEFAULT_TABLE = 'events';
 /** First day projection enumerates; older `dt` values simply match nothing. */
@@ -25,7 +19,7 @@ export interface GlueColumn {
 }
 
 export function glueColumns(columns: readonly ColumnSpec[] = EVENT_COLUMNS): GlueColumn[] {
-  return columns.map((c) => ({ Name: c.name, Type: HIVE_TYPE[c.type], Comment: c.description }));
+  return columns.map((c) => ({ Name: c.name, Type: COLUMN_TYPES[c.type].hive, Comment: c.description }));
 }
 
 export function partitionKeys(): GlueColumn[] {
@@ -34,7 +28,7 @@ export function partitionKeys(): GlueColumn[] {
 
 /** `location` is the sync target (s3://bucket/prefix); the table reads its `events/` folder. */
 export function tableProperties(location: string): Record<string, string> {
-  const events = `${location.replace(/\/+$/, '')}/events`;
+  const events = eventsLocation(location).replace(/\/+$/, '');
   return {
     'projection.enabled': 'true',
     'projection.dt.type': 'date',
@@ -49,7 +43,7 @@ export function tableProperties(location: string): Record<string, string> {
 }
 
 export function eventsLocation(location: string): string {
-  return `${location.replace(/\/+$/, '')}/events/`;
+  return `${location.replace(/\/+$/, '')}/${EVENTS_FOLDER}/`;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;

@@ -1,4 +1,5 @@
-import { EVENT_COLUMNS, PARTITION_COLUMN, type ColumnSpec, type ColumnType } from '../event/columns.js';
+import { COLUMN_TYPES } from '../event/column-types.js';
+import { EVENT_COLUMNS, PARTITION_COLUMN, type ColumnSpec } from '../event/columns.js';
 import { DEFAULT_DATABASE, DEFAULT_TABLE, PROJECTION_START, eventsLocation } from './athena.js';
 
 /**
@@ -10,15 +11,6 @@ import { DEFAULT_DATABASE, DEFAULT_TABLE, PROJECTION_START, eventsLocation } fro
  * Trino versions where it does not work: then every new day must be registered
  * (`CALL <catalog>.system.sync_partition_metadata(...)`, which the DDL ends with).
  */
-const TRINO_TYPE: Record<ColumnType, string> = {
-  // Millisecond precision, as stored; Trino's Hive connector reads it at its default precision (ms).
-  timestamp: 'timestamp(3)',
-  string: 'varchar',
-  boolean: 'boolean',
-  int: 'integer',
-  string_list: 'array(varchar)',
-};
-
 export const DEFAULT_TRINO_CATALOG = 'hive';
 
 export type TrinoPartitions = 'projection' | 'registered';
@@ -46,7 +38,7 @@ function name(what: string, value: string): string {
 export function trinoColumns(
   columns: readonly ColumnSpec[] = EVENT_COLUMNS,
 ): { name: string; type: string }[] {
-  return columns.map((c) => ({ name: c.name, type: TRINO_TYPE[c.type] }));
+  return columns.map((c) => ({ name: c.name, type: COLUMN_TYPES[c.type].trino }));
 }
 
 /** `"catalog"."schema"."table"`, the table expression compiled queries read. */
@@ -82,7 +74,7 @@ export function trinoDdl(options: TrinoDdlOptions): string {
   const width = Math.max(...EVENT_COLUMNS.map((c) => c.name.length), PARTITION_COLUMN.name.length);
   const pad = (n: string) => `"${n}"${' '.repeat(width - n.length)}`;
   const cols = EVENT_COLUMNS.map(
-    (c) => `  ${pad(c.name)} ${TRINO_TYPE[c.type]} COMMENT ${quote(c.description)}`,
+    (c) => `  ${pad(c.name)} ${COLUMN_TYPES[c.type].trino} COMMENT ${quote(c.description)}`,
   );
   // Athena's projection.dt.* properties, as Trino's column properties.
   const dtProps = projected

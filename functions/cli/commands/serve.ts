@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { FOLDERS } from '../../../shared/layout/layout.js';
 import { DuckDbEngine } from '../../query/engines/duckdb.js';
 import { createApi } from '../../query/http/api.js';
 import { startServer } from '../../query/http/node-server.js';
@@ -33,7 +34,7 @@ export async function dataFolder(given: string | undefined, env = process.env): 
     );
   if (!stat.isDirectory()) throw new UsageError(`${flag} ${raw}: a file, not the folder a sync wrote`);
   const has = async (sub: string) => (await fs.stat(path.join(dir, sub)).catch(() => null))?.isDirectory();
-  if (!(await has('events')) && !(await has('state')))
+  if (!(await has(FOLDERS.events)) && !(await has(FOLDERS.state)))
     throw new UsageError(
       `${flag} ${raw}: holds no synced data (no events/ or state/ folder); give the folder a sync wrote (sync --out)`,
     );

@@ -1,5 +1,5 @@
 import { parseDuration } from '../../ingest/duration.js';
-import type { Format } from '../../ingest/layout.js';
+import type { Format } from '../../../shared/layout/layout.js';
 import type { Logger } from '../../ingest/log.js';
 import type { SyncSummary } from '../../ingest/summary.js';
 import { runBackfill, runSync } from '../../ingest/sync.js';

@@ -10,11 +10,12 @@ import {
   type DuckDBPreparedStatement,
   type DuckDBVector,
 } from '@duckdb/node-api';
+import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
 import { EVENT_COLUMNS } from '../../../shared/event/columns.js';
 import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { Range } from '../../../shared/query/model.js';
-import { partitionPrefix } from '../../ingest/layout.js';
+import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -38,14 +39,7 @@ export interface DuckDbEngineOptions {
 const EMPTY_TABLE = 'closer_empty_events';
 /** The name shown for the events in executed SQL and errors, where the engine reads files. */
 const SHOWN_TABLE = 'events';
-const EVENTS_ROOT = partitionPrefix('parquet', 'x').split('/')[0] as string;
-const SQL_TYPE = {
-  timestamp: 'TIMESTAMPTZ',
-  string: 'VARCHAR',
-  boolean: 'BOOLEAN',
-  int: 'INTEGER',
-  string_list: 'VARCHAR[]',
-};
+const EVENTS_ROOT = EVENTS_FOLDER;
 
 interface Waiter {
   resolve: (conn: DuckDBConnection) => void;
@@ -116,7 +110,7 @@ export class DuckDbEngine implements QueryEngine {
       autoload_known_extensions: 'false',
     });
     const conn = await instance.connect();
-    const cols = EVENT_COLUMNS.map((c) => `"${c.name}" ${SQL_TYPE[c.type]}`).join(', ');
+    const cols = EVENT_COLUMNS.map((c) => `"${c.name}" ${COLUMN_TYPES[c.type].duckdb}`).join(', ');
     // A range with no files yet still answers, with the right columns and no rows. (Raw SQL
     // cannot write to it: only a single SELECT ever runs.)
     await conn.run(`CREATE TABLE ${EMPTY_TABLE} (${cols}, dt VARCHAR)`);
