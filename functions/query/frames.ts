@@ -1,3 +1,4 @@
+import type { ColumnName } from '../../shared/event/columns.js';
 import type { Query } from '../../shared/query/model.js';
 import type { FieldType, QueryResult } from './engine.js';
 
@@ -35,7 +36,7 @@ function meta(result: QueryResult, extra: Frame['meta'] = {}): Frame['meta'] {
 }
 
 /** A readable line per event, for Explore's log view. */
-function eventLine(row: Record<string, unknown>): string {
+function eventLine(row: Partial<Record<ColumnName, unknown>>): string {
   const who = row.user_id ? ` by ${row.user_id}` : '';
   const from = row.source_ip ? ` from ${row.source_ip}` : '';
   const outcome = row.outcome ? `: ${row.outcome}` : '';

@@ -1,3 +1,4 @@
+import type { ColumnName } from '../event/columns.js';
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
 import { columnsOf, type GroupField } from './fields.js';
@@ -47,7 +48,7 @@ const EVENT_COLUMNS_SHOWN = [
   'resource_type',
   'resource_id',
   'request_body',
-] as const;
+] as const satisfies readonly ColumnName[];
 
 /** The days a range touches, as `dt` values, first and last. */
 export function dtBounds(range: Range): [string, string] {
@@ -75,13 +76,13 @@ export function timeFilter(range: Range, d: Dialect, params: Param[]): string {
   return `dt BETWEEN ? AND ? AND ts >= ${d.timestamp()} AND ts < ${d.timestamp()}`;
 }
 
-function inList(column: string, values: readonly (string | number)[], params: Param[]): string {
+function inList(column: ColumnName, values: readonly (string | number)[], params: Param[]): string {
   for (const v of values)
     params.push(typeof v === 'number' ? { type: 'int', value: v } : { type: 'string', value: v });
   return `${column} IN (${values.map(() => '?').join(', ')})`;
 }
 
-function contains(column: string, needle: string, params: Param[]): string {
+function contains(column: ColumnName, needle: string, params: Param[]): string {
   params.push({ type: 'string', value: needle.toLowerCase() });
   return `strpos(lower(${column}), ?) > 0`;
 }
@@ -103,7 +104,7 @@ export function filterSql(filters: Filters | undefined, d: Dialect, params: Para
   if (f.userIds?.length) out.push(inList('user_id', f.userIds, params));
   if (f.userRoles?.length) {
     for (const r of f.userRoles) params.push({ type: 'string', value: r });
-    out.push(d.listHasAny('user_roles', f.userRoles.length));
+    out.push(d.listHasAny('user_roles' satisfies ColumnName, f.userRoles.length));
   }
   if (f.sourceIps?.length) {
     const parts = f.sourceIps.map((text, i) => {
