@@ -6,7 +6,7 @@ import {
   Redactor,
 } from '../../shared/redaction/index.js';
 import { parseTimestamp } from '../../shared/normalise/timestamp.js';
-import { parseDuration } from '../ingest/duration.js';
+import { parseDuration } from '../../shared/time/duration.js';
 import type { Format } from '../../shared/layout/layout.js';
 import { esConfigFromEnv } from '../sources/elasticsearch/config.js';
 import { ElasticsearchSource } from '../sources/elasticsearch/es-source.js';

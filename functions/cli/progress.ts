@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { HOUR_MS } from '../../shared/event/partition.js';
-import { formatDuration } from '../ingest/duration.js';
+import { formatDuration } from '../../shared/time/duration.js';
 import type { SyncSummary } from '../ingest/summary.js';
 
 export interface ProgressOptions {

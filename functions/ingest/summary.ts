@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../shared/time/duration.js';
 
 export interface SyncSummary {
   source: string;

@@ -22,7 +22,7 @@ import { EventsWriter } from './events-writer.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';
 import { StateStore, type SyncState } from './state.js';
-import { formatSpan } from './duration.js';
+import { formatSpan } from '../../shared/time/duration.js';
 import { storedThrough } from './stored-through.js';
 import { emptySummary, type SyncSummary } from './summary.js';
 

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isDuration, parseDuration } from '../time/duration.js';
 
 /**
  * A detection rule: one YAML file, declarative. Its `sql` selects the matching events over the
@@ -12,7 +13,6 @@ import { z } from 'zod';
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-const DURATION = /^(\d+[smhd])+$/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const RuleSchema = z
@@ -25,12 +25,12 @@ export const RuleSchema = z
       .regex(/^T\d{4}(\.\d{3})?$/, 'a MITRE ATT&CK technique id such as T1110 or T1110.003'),
     description: z.string().min(1),
     next_steps: z.string().min(1),
-    window: z.string().regex(DURATION, 'a duration such as 10m, 1h or 1d'),
+    window: z.string().refine(isDuration, 'a duration such as 10m, 1h or 1d'),
     threshold: z.number().int().positive(),
     key: z.string().regex(IDENT, 'a column name the SQL selects'),
     measure: z.string().min(1).default('count(*)'),
     condition: z.string().min(1).optional(),
-    history: z.string().regex(DURATION, 'a duration such as 30d').optional(),
+    history: z.string().refine(isDuration, 'a duration such as 30d').optional(),
     sql: z.string().min(1),
   })
   .strict();
@@ -49,12 +49,8 @@ export class RuleError extends Error {
   }
 }
 
-export function durationMs(text: string): number {
-  const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  let total = 0;
-  for (const m of text.matchAll(/(\d+)([smhd])/g)) total += Number(m[1]) * (units[m[2] as string] as number);
-  return total;
-}
+/** A rule's `window` or `history` (validated by RuleSchema) in ms. */
+export const durationMs = parseDuration;
 
 export function parseRule(file: string, text: string): Rule {
   let doc: unknown;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDuration, parseDuration } from '../time/duration.js';
 import { GROUP_FIELDS } from './fields.js';
 
 /**
@@ -157,12 +158,11 @@ function toMs(v: string | number, field: string): number {
 export const MIN_INTERVAL_MS = 1000;
 export const MAX_INTERVAL_MS = 366 * 86_400_000;
 
-/** `30s`, `5m`, `1h`, `1d` → ms; `field` names where the interval came from, for the error. */
+/** `30s`, `5m`, `1h`, `1d` (shared/time/duration) → ms; `field` names where it came from, for the error. */
 export function intervalMs(interval: string, field = 'interval'): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(interval);
-  if (!m) throw new QueryValidationError(field, `${JSON.stringify(interval)}: expected e.g. 30s, 5m, 1h, 1d`);
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  const ms = Number(m[1]) * unit;
+  if (!isDuration(interval))
+    throw new QueryValidationError(field, `${JSON.stringify(interval)}: expected e.g. 30s, 5m, 1h, 1d`);
+  const ms = parseDuration(interval);
   if (ms < MIN_INTERVAL_MS) throw new QueryValidationError(field, `${interval}: an interval is at least 1s`);
   if (ms > MAX_INTERVAL_MS) throw new QueryValidationError(field, `${interval}: an interval is at most 366d`);
   return ms;

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../ingest/duration.js';
+import { parseDuration } from '../../../shared/time/duration.js';
 import type { Format } from '../../../shared/layout/layout.js';
 import type { Logger } from '../../ingest/log.js';
 import type { SyncSummary } from '../../ingest/summary.js';
