@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Storage } from '../storage/storage.js';
 
 /**
@@ -18,6 +19,48 @@ export interface SyncState {
   lastRun?: Record<string, unknown>;
 }
 
+const instant = z.iso.datetime({ offset: true, message: 'not an ISO-8601 instant' });
+
+/**
+ * The state file as read back: the fields a run relies on are checked; fields a newer release
+ * added pass through untouched, so a rollback does not lose them.
+ */
+const SyncStateSchema = z.looseObject({
+  version: z.literal(1, { message: 'unknown state version (expected 1)' }),
+  sealedThrough: instant.optional(),
+  syncedThrough: instant.optional(),
+  doneThrough: instant.optional(),
+  pendingCompaction: z
+    .array(z.iso.date({ message: 'not a YYYY-MM-DD day' }), { message: 'not a list of days' })
+    .default([]),
+  updatedAt: instant.optional(),
+  lastRun: z.record(z.string(), z.unknown(), { message: 'not an object' }).optional(),
+});
+
+/** A state file that cannot be trusted: its key and the field at fault, in one line. */
+export class StateFileError extends Error {
+  constructor(key: string, problem: string) {
+    super(`state object ${key}: ${problem}; fix or remove it to start over`);
+    this.name = 'StateFileError';
+  }
+}
+
+export function parseSyncState(key: string, text: string): SyncState {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StateFileError(key, 'not valid JSON');
+  }
+  const parsed = SyncStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.length ? issue.path.join('.') : '(the object)';
+    throw new StateFileError(key, `${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data as SyncState;
+}
+
 export class StateStore {
   private version: string | null = null;
 
@@ -30,13 +73,7 @@ export class StateStore {
     const found = await this.storage.getVersioned(this.key);
     this.version = found?.version ?? null;
     if (!found) return { version: 1, pendingCompaction: [] };
-    let parsed: SyncState;
-    try {
-      parsed = JSON.parse(Buffer.from(found.body).toString('utf8')) as SyncState;
-    } catch {
-      throw new Error(`state object ${this.key} is not valid JSON; fix or remove it to start over`);
-    }
-    return { ...parsed, pendingCompaction: parsed.pendingCompaction ?? [] };
+    return parseSyncState(this.key, Buffer.from(found.body).toString('utf8'));
   }
 
   /** Throws ConcurrentUpdateError when another run wrote the state since this one read it. */

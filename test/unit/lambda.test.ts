@@ -96,7 +96,7 @@ describe('Elasticsearch credentials for the Lambda', () => {
       false,
     );
     await expect(esConfigForLambda({ ...env, CLOSER_ES_COMPRESSION: 'gzip' }, fetchers)).rejects.toThrow(
-      'CLOSER_ES_COMPRESSION must be on or off',
+      'CLOSER_ES_COMPRESSION "gzip": must be on or off',
     );
   });
 });

@@ -1,7 +1,8 @@
 import type { IngestContext } from '../../ingest/sync.js';
 import type { Logger } from '../../ingest/log.js';
 import type { Progress } from '../progress.js';
-import { loadRedactor, openSource, openStorage, parseDurationOption, parseFormats } from '../options.js';
+import { loadRedactor, readSettings, type Settings } from '../../config/settings.js';
+import { openSource, openStorage } from '../options.js';
 import type { HitSource } from '../../sources/source.js';
 
 export interface IngestFlags {
@@ -10,9 +11,9 @@ export interface IngestFlags {
   format?: string;
   lookback?: string;
   redactionRules?: string;
+  firstWindow?: string;
+  rules?: string;
 }
-
-export const DEFAULT_LOOKBACK = '3h';
 
 /** While a progress bar is drawn, messages go through it so the bar never overwrites them. */
 let progressShown: Progress | null = null;
@@ -35,19 +36,29 @@ export async function announceSource(source: HitSource): Promise<void> {
 }
 
 /** Builds the core's context from flags and CLOSER_* variables; Ctrl-C stops cleanly between pages. */
-export function ingestContext(flags: IngestFlags, env = process.env): IngestContext & { stop: () => void } {
+export function ingestContext(
+  flags: IngestFlags,
+  env = process.env,
+): IngestContext & { stop: () => void; settings: Settings } {
   let stopping = false;
-  // Flags first: a usage error is reported before any connection is opened.
-  const formats = parseFormats(flags.format);
-  const lookbackMs = parseDurationOption('--lookback (CLOSER_LOOKBACK)', flags.lookback ?? DEFAULT_LOOKBACK);
-  const redactor = loadRedactor(flags.redactionRules, env);
-  const storage = openStorage(flags.out, env);
+  // Settings first: one given wrong is reported before any connection is opened.
+  const settings = readSettings(env, {
+    CLOSER_OUT: flags.out,
+    CLOSER_FORMAT: flags.format,
+    CLOSER_LOOKBACK: flags.lookback,
+    CLOSER_FIRST_WINDOW: flags.firstWindow,
+    CLOSER_REDACTION_RULES: flags.redactionRules,
+    CLOSER_DETECTION_RULES: flags.rules,
+  });
+  const redactor = loadRedactor(settings.CLOSER_REDACTION_RULES);
+  const storage = openStorage(settings.CLOSER_OUT, env);
   const ctx = {
+    settings,
     storage,
-    source: openSource(flags.source, env, (m) => stderrLogger.warn(m)),
-    formats,
+    source: openSource(flags.source, settings, (m) => stderrLogger.warn(m)),
+    formats: settings.CLOSER_FORMAT,
     redactor,
-    lookbackMs,
+    lookbackMs: settings.CLOSER_LOOKBACK,
     log: stderrLogger,
     shouldStop: () => stopping,
     stop: () => {

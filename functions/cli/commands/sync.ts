@@ -1,20 +1,18 @@
 import { formatSummary } from '../../ingest/summary.js';
 import { runSync } from '../../ingest/sync.js';
 import type { Storage } from '../../storage/storage.js';
-import { DEFAULT_OUT, parseDurationOption, parseRange } from '../options.js';
+import { parseRange } from '../options.js';
+import { DEFAULT_OUT, type Settings } from '../../config/settings.js';
 import { alertTable, detectOnFolder } from './detect.js';
 import { startProgress } from '../progress.js';
 import { announceSource, ingestContext, onInterrupt, showProgress, type IngestFlags } from './context.js';
 
 export async function syncCommand(
-  flags: IngestFlags & { from?: string; to?: string; firstWindow?: string; detect?: boolean; rules?: string },
+  flags: IngestFlags & { from?: string; to?: string; detect?: boolean },
 ): Promise<void> {
   const range = parseRange(flags);
-  const initialLookbackMs =
-    flags.firstWindow === undefined
-      ? undefined
-      : parseDurationOption('--first-window (CLOSER_FIRST_WINDOW)', flags.firstWindow, 1);
   const ctx = ingestContext(flags);
+  const initialLookbackMs = ctx.settings.CLOSER_FIRST_WINDOW;
   const progress = startProgress('sync');
   showProgress(progress);
   const detach = onInterrupt(ctx.stop);
@@ -27,7 +25,8 @@ export async function syncCommand(
     progress.stop(!summary.stoppedEarly);
     showProgress(null);
     process.stdout.write(`${formatSummary(summary)}\n`);
-    if (flags.detect !== false && summary.range) await detectAfterSync(flags, ctx.storage, summary.range);
+    if (flags.detect !== false && summary.range)
+      await detectAfterSync(ctx.settings, ctx.storage, summary.range);
   } finally {
     progress.stop(false);
     showProgress(null);
@@ -38,11 +37,11 @@ export async function syncCommand(
 
 /** The detection rules over the hours this run wrote; the new alerts follow the summary. */
 async function detectAfterSync(
-  flags: { out?: string; rules?: string },
+  settings: Settings,
   storage: Storage,
   written: { from: string; to: string },
 ): Promise<void> {
-  const target = flags.out ?? process.env.CLOSER_OUT ?? DEFAULT_OUT;
+  const target = settings.CLOSER_OUT ?? DEFAULT_OUT;
   if (target.startsWith('s3://')) {
     process.stdout.write(
       'detections        not run here: for data in S3 the ingest Lambda runs them on Athena\n',
@@ -54,7 +53,7 @@ async function detectAfterSync(
     target,
     storage,
     range,
-    flags.rules ?? process.env.CLOSER_DETECTION_RULES,
+    settings.CLOSER_DETECTION_RULES,
   );
   const fresh = report.alerts.filter((a) => a.isNew);
   process.stdout.write(

@@ -1,4 +1,5 @@
 import { verifyRange } from '../../verify/verify.js';
+import { readSettings } from '../../config/settings.js';
 import { UsageError, openSource, openStorage, parseRange } from '../options.js';
 import { stderrLogger } from './context.js';
 
@@ -20,8 +21,9 @@ export async function verifyCommand(flags: {
 }): Promise<void> {
   const { from, to } = parseRange(flags);
   if (from === undefined || to === undefined) throw new UsageError('verify needs --from and --to');
-  const storage = openStorage(flags.out, process.env);
-  const source = openSource(flags.source, process.env, (m) => stderrLogger.warn(m));
+  const settings = readSettings(process.env, { CLOSER_OUT: flags.out });
+  const storage = openStorage(settings.CLOSER_OUT, process.env);
+  const source = openSource(flags.source, settings, (m) => stderrLogger.warn(m));
   try {
     const report = await verifyRange(source, storage, { from, to });
     const out: string[] = [`source          ${source.description}`, `target          ${storage.location}`];

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { readSettings, SettingError } from '../../config/settings.js';
 import { ElasticsearchSource } from '../../sources/elasticsearch/es-source.js';
 import { openStorage } from '../../storage/open-storage.js';
 import { esConfigForLambda } from './credentials.js';
@@ -19,8 +20,9 @@ const metrics = new Metrics({ namespace: 'CloserAudit', serviceName: 'closer-aud
 export async function handler(event: unknown, context: Context): Promise<Record<string, unknown>> {
   logger.addContext(context);
   const request = readIngestEvent(event);
-  const target = process.env.CLOSER_OUT;
-  if (!target) throw new Error('CLOSER_OUT (s3://bucket/prefix) is not set');
+  // A setting given wrong fails the run before anything is opened, with the CLI's message.
+  const target = readSettings(process.env).CLOSER_OUT;
+  if (!target) throw new SettingError('CLOSER_OUT', 'CLOSER_OUT (s3://bucket/prefix) is not set');
   const source = new ElasticsearchSource(await esConfigForLambda(process.env), {
     onNotice: (message) => logger.warn(message),
     retry: { onRetry: (r) => logger.warn('Elasticsearch retry', { ...r }) },

@@ -1,9 +1,7 @@
-import { parseDuration } from '../../../shared/time/duration.js';
-import type { Format } from '../../../shared/layout/layout.js';
+import { loadRedactor, readSettings } from '../../config/settings.js';
 import type { Logger } from '../../ingest/log.js';
 import type { SyncSummary } from '../../ingest/summary.js';
 import { runBackfill, runSync } from '../../ingest/sync.js';
-import { DEFAULT_REDACTION_RULES, Redactor } from '../../../shared/redaction/index.js';
 import type { HitSource } from '../../sources/source.js';
 import { ConcurrentUpdateError, type Storage } from '../../storage/storage.js';
 import { LeaseLostError, TargetBusyError } from '../../ingest/lease.js';
@@ -23,24 +21,20 @@ export type IngestOutcome =
   | { status: 'done' | 'stopped-early'; summary: SyncSummary; freshnessLagSeconds: number | null }
   | { status: 'lost-race'; message: string };
 
-const DEFAULT_STOP_MARGIN_MS = 60_000;
-
-/** The scheduled ingest, the same core the CLI runs, with a Lambda's time limit. */
+/**
+ * The scheduled ingest, the same core the CLI runs, with a Lambda's time limit. Settings are read
+ * by the CLI's schema: one given wrong fails the run with the message the CLI would print.
+ */
 export async function runIngest(request: IngestRequest, deps: IngestDeps): Promise<IngestOutcome> {
-  const margin = Number(deps.env.CLOSER_STOP_MARGIN_SECONDS ?? '') * 1000 || DEFAULT_STOP_MARGIN_MS;
-  const formats: Format[] =
-    deps.env.CLOSER_FORMAT === 'both'
-      ? ['parquet', 'json']
-      : deps.env.CLOSER_FORMAT === 'json'
-        ? ['json']
-        : ['parquet'];
+  const settings = readSettings(deps.env);
+  const margin = settings.CLOSER_STOP_MARGIN_SECONDS * 1000;
   const deadline = new AbortController();
   const ctx = {
     storage: deps.storage,
     source: deps.source,
-    formats,
-    redactor: new Redactor(DEFAULT_REDACTION_RULES),
-    lookbackMs: parseDuration(deps.env.CLOSER_LOOKBACK || '3h'),
+    formats: settings.CLOSER_FORMAT,
+    redactor: loadRedactor(settings.CLOSER_REDACTION_RULES),
+    lookbackMs: settings.CLOSER_LOOKBACK,
     now: deps.now,
     log: deps.log,
     shouldStop: () => deps.remainingMs() < margin,
@@ -53,7 +47,7 @@ export async function runIngest(request: IngestRequest, deps: IngestDeps): Promi
     const summary =
       request.kind === 'backfill'
         ? await runBackfill(ctx, { from: request.from, to: request.to, restart: request.restart })
-        : await runSync(ctx);
+        : await runSync(ctx, { initialLookbackMs: settings.CLOSER_FIRST_WINDOW });
     const now = (deps.now ?? Date.now)();
     const through = summary.syncedThrough ? Date.parse(summary.syncedThrough) : null;
     return {

@@ -26,33 +26,6 @@ export interface EsConfig {
 
 export const DEFAULT_INDEX = 'closer';
 
-/** Reads CLOSER_ES_* variables; returns null when no Elasticsearch is configured. */
-export function esConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EsConfig | null {
-  if (!env.CLOSER_ES_URL && !env.CLOSER_ES_CLOUD_ID) return null;
-  return {
-    url: env.CLOSER_ES_URL,
-    cloudId: env.CLOSER_ES_CLOUD_ID,
-    apiKey: env.CLOSER_ES_API_KEY,
-    username: env.CLOSER_ES_USERNAME,
-    password: env.CLOSER_ES_PASSWORD,
-    index: env.CLOSER_ES_INDEX || DEFAULT_INDEX,
-    caFile: env.CLOSER_ES_CA_FILE,
-    compression: esCompressionFromEnv(env),
-    server: env.CLOSER_ES_SERVER || undefined,
-  };
-}
-
-export function esCompressionFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
-  return parseSwitch('CLOSER_ES_COMPRESSION', env.CLOSER_ES_COMPRESSION);
-}
-
-function parseSwitch(name: string, value: string | undefined): boolean | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (/^(1|true|on|yes)$/i.test(value)) return true;
-  if (/^(0|false|off|no)$/i.test(value)) return false;
-  throw new Error(`${name} must be on or off, not ${JSON.stringify(value)}`);
-}
-
 /**
  * Plain JSON.parse instead of the transport's secure-json-parse, whose prototype-poisoning scan
  * costs a regex pass over every multi-megabyte page. What that scan guards against is harmless
