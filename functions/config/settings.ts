@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_REDACTION_RULES, mergeRedactionRules, parseRedactionRules, Redactor } from '../../shared/redaction/index.js';
+import {
+  DEFAULT_REDACTION_RULES,
+  mergeRedactionRules,
+  parseRedactionRules,
+  Redactor,
+} from '../../shared/redaction/index.js';
 import type { Format } from '../../shared/layout/layout.js';
 import { DEFAULT_INDEX, type EsConfig } from '../sources/elasticsearch/config.js';
 import { DURATION_EXAMPLES, isDuration, parseDuration } from '../../shared/time/duration.js';

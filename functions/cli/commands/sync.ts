@@ -49,12 +49,7 @@ async function detectAfterSync(
     return;
   }
   const range = { from: Date.parse(written.from), to: Date.parse(written.to) };
-  const report = await detectOnFolder(
-    target,
-    storage,
-    range,
-    settings.CLOSER_DETECTION_RULES,
-  );
+  const report = await detectOnFolder(target, storage, range, settings.CLOSER_DETECTION_RULES);
   const fresh = report.alerts.filter((a) => a.isNew);
   process.stdout.write(
     `detections        ${report.rulesRun} rules, ${fresh.length} new alert${fresh.length === 1 ? '' : 's'}${report.failures.length ? `, ${report.failures.length} rule(s) skipped` : ''}\n`,

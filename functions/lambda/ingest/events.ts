@@ -34,7 +34,9 @@ export function readIngestEvent(event: unknown): IngestRequest {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.length ? ` (${issue.path.join('.')})` : '';
-      throw new Error(issue?.message === RANGE ? `${RANGE}${field}` : `backfill event${field}: ${issue?.message}`);
+      throw new Error(
+        issue?.message === RANGE ? `${RANGE}${field}` : `backfill event${field}: ${issue?.message}`,
+      );
     }
     const { from, to, restart } = parsed.data;
     return { kind: 'backfill', from, to, restart: restart === true };
