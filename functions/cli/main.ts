@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
+import { DEFAULT_LOOKBACK } from '../config/settings.js';
 import { UsageError } from './options.js';
 import { backfillCommand } from './commands/backfill.js';
 import { DDL_DEFAULTS, ddlCommand } from './commands/ddl.js';
@@ -22,11 +23,16 @@ export function buildProgram(): Command {
         'es | file:PATH | sample (default: es when CLOSER_ES_URL is set, else sample)',
       )
       .option('--out <dir>', 'target: a folder or s3://bucket/prefix (env CLOSER_OUT)')
-      .addOption(new Option('--format <format>', 'parquet | json | both').env('CLOSER_FORMAT'))
       .addOption(
-        new Option('--lookback <duration>', 'slots younger than this are re-read (default 3h)').env(
-          'CLOSER_LOOKBACK',
+        new Option('--format <format>', 'parquet | ndjson (.ndjson.gz; alias json) | both').env(
+          'CLOSER_FORMAT',
         ),
+      )
+      .addOption(
+        new Option(
+          '--lookback <duration>',
+          `slots younger than this are re-read (default ${DEFAULT_LOOKBACK})`,
+        ).env('CLOSER_LOOKBACK'),
       )
       .option('--redaction-rules <file>', 'JSON file of extra redaction rules (env CLOSER_REDACTION_RULES)');
   common(

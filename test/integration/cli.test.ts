@@ -128,7 +128,9 @@ describe('closer-audit CLI', () => {
 
     const wrong = await cli(['sync', '--format', 'xml', '--out', dir]);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain('--format (CLOSER_FORMAT) "xml": use parquet, ndjson (alias json) or both');
+    expect(wrong.stderr).toContain(
+      '--format (CLOSER_FORMAT) "xml": use parquet, ndjson (alias json) or both',
+    );
     const noEs = await cli(['sync', '--source', 'es', '--out', dir]);
     expect(noEs.code).toBe(2);
     expect(noEs.stderr).toContain('CLOSER_ES_URL');
