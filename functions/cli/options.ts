@@ -59,9 +59,9 @@ export function parseFormats(value: string | undefined): Format[] {
     case 'parquet':
       return ['parquet'];
     case 'json':
-      return ['json'];
+      return ['ndjson'];
     case 'both':
-      return ['parquet', 'json'];
+      return ['parquet', 'ndjson'];
     default:
       throw new UsageError(`--format ${value}: use parquet, json or both`);
   }

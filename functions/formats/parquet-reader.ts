@@ -5,10 +5,7 @@ import type { RandomAccessObject } from '../storage/storage.js';
 
 /** Reads an events object back, one row group at a time (compaction must stay in bounded memory). */
 export async function* readParquetEvents(object: RandomAccessObject): AsyncIterable<StoredEvent> {
-  const file: AsyncBuffer = {
-    byteLength: object.size,
-    slice: (start, end) => object.read(start, end ?? object.size),
-  };
+  const file = asyncBuffer(object);
   const metadata = await parquetMetadataAsync(file);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
@@ -20,6 +17,11 @@ export async function* readParquetEvents(object: RandomAccessObject): AsyncItera
     for (const row of rows) yield fromParquetRow(row);
     rowStart = rowEnd;
   }
+}
+
+/** A stored object as hyparquet reads it: ranges fetched on demand. */
+export function asyncBuffer(object: RandomAccessObject): AsyncBuffer {
+  return { byteLength: object.size, slice: (start, end) => object.read(start, end ?? object.size) };
 }
 
 function fromParquetRow(row: Record<string, unknown>): StoredEvent {

@@ -6,10 +6,10 @@ import { partitionOf } from '../../shared/event/partition.js';
  * NDJSON lives under its own prefix: Athena reads every object under a table's location, and a
  * Parquet table must not meet gzip'd JSON.
  */
-export type Format = 'parquet' | 'json';
+export type Format = 'parquet' | 'ndjson';
 
-const EXT: Record<Format, string> = { parquet: 'parquet', json: 'ndjson.gz' };
-const ROOT: Record<Format, string> = { parquet: 'events', json: 'events-ndjson' };
+const EXT: Record<Format, string> = { parquet: 'parquet', ndjson: 'ndjson.gz' };
+const ROOT: Record<Format, string> = { parquet: 'events', ndjson: 'events-ndjson' };
 
 /** Where every partition of a format lives: `events/`, `events-ndjson/`. */
 export function formatPrefix(format: Format): string {

@@ -30,9 +30,9 @@ export async function runIngest(request: IngestRequest, deps: IngestDeps): Promi
   const margin = Number(deps.env.CLOSER_STOP_MARGIN_SECONDS ?? '') * 1000 || DEFAULT_STOP_MARGIN_MS;
   const formats: Format[] =
     deps.env.CLOSER_FORMAT === 'both'
-      ? ['parquet', 'json']
+      ? ['parquet', 'ndjson']
       : deps.env.CLOSER_FORMAT === 'json'
-        ? ['json']
+        ? ['ndjson']
         : ['parquet'];
   const deadline = new AbortController();
   const ctx = {
