@@ -22,23 +22,48 @@ export { REDACTED } from './matchers.js';
 const TEXT_CACHE_LIMIT = 10_000;
 const TEXT_CACHE_MAX_LENGTH = 256;
 
-export class Redactor implements Passes {
-  readonly matchers: SecretMatchers;
-  private readonly textMemo = new BoundedMemo(TEXT_CACHE_LIMIT, (s) => this.textUncached(s));
-  private depth = 0;
+/** The public face: what the normaliser, the quarantine and the logs call. */
+export class Redactor {
+  private readonly router: Router;
 
   constructor(rules: RedactionRules = DEFAULT_REDACTION_RULES) {
-    this.matchers = new SecretMatchers(rules);
+    this.router = new Router(new SecretMatchers(rules));
   }
 
   isSecretKey(key: string): boolean {
-    return this.matchers.isSecretKey(key);
+    return this.router.matchers.isSecretKey(key);
   }
 
   /**
    * Redacts a body or any free text. JSON text is parsed, redacted as a value and re-serialised; URLs go
    * through url(); anything else (truncated JSON, form bodies, header lines, prose) gets the pattern passes.
    */
+  text(text: string): string {
+    return this.router.text(text);
+  }
+
+  /** Redacts a URL (see url.ts); text that cannot be a URL gets the text passes. Never throws. */
+  url(url: string): string {
+    return redactUrl(this.router, url);
+  }
+
+  /**
+   * Deep copy of a JSON-like value: values under secret keys become REDACTED (objects and arrays whole;
+   * null, booleans and '' are kept, they hold no secret), strings go through text()/url(). Never mutates
+   * its input.
+   */
+  value<T>(value: T): T {
+    return redactJsonValue(this.router, value, 0, true) as T;
+  }
+}
+
+/** Sends each text to the reader for its form; the readers call back here for text inside theirs. */
+class Router implements Passes {
+  private readonly textMemo = new BoundedMemo(TEXT_CACHE_LIMIT, (s) => this.textUncached(s));
+  private depth = 0;
+
+  constructor(readonly matchers: SecretMatchers) {}
+
   text(text: string): string {
     if (typeof text !== 'string' || text.length < 3) return text;
     // Bodies repeat (the same setting toggled, the same form saved): short ones are remembered.
@@ -50,27 +75,12 @@ export class Redactor implements Passes {
     return redactJsonText(this, text) ?? this.plain(text, true);
   }
 
-  /** Redacts a URL (see url.ts); text that cannot be a URL gets the text passes. Never throws. */
-  url(url: string): string {
-    return redactUrl(this, url);
-  }
-
-  /**
-   * Deep copy of a JSON-like value: values under secret keys become REDACTED (objects and arrays whole;
-   * null, booleans and '' are kept, they hold no secret), strings go through text()/url(). Never mutates
-   * its input.
-   */
-  value<T>(value: T): T {
-    return redactJsonValue(this, value, 0, true) as T;
-  }
-
-  /** Non-JSON text, routed: URLs, form bodies, then the flat passes. */
   plain(s: string, routeUrls: boolean): string {
     const colon = s.indexOf(':') !== -1;
     const eq = s.indexOf('=') !== -1;
     const slash = s.indexOf('/') !== -1;
     if (!colon && !eq && !slash) return this.matchers.values(s); // fast path: prose, ids, words
-    if (routeUrls && (colon || slash) && URL_LIKE.test(s) && !NOT_URL.test(s)) return this.url(s);
+    if (routeUrls && (colon || slash) && URL_LIKE.test(s) && !NOT_URL.test(s)) return redactUrl(this, s);
     if (eq && this.depth < MAX_NESTING && FORM_LIKE.test(s)) {
       const out = redactQuery(this, s);
       return this.matchers.values(slash ? this.matchers.pathSegments(out) : out);
