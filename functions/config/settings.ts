@@ -31,9 +31,9 @@ export class SettingError extends Error {
 /** `ndjson` names the .ndjson.gz files; `json` is its older name, still accepted. */
 export const FORMAT_CHOICES = {
   parquet: ['parquet'],
-  ndjson: ['json'],
-  json: ['json'],
-  both: ['parquet', 'json'],
+  ndjson: ['ndjson'],
+  json: ['ndjson'],
+  both: ['parquet', 'ndjson'],
 } as const satisfies Record<string, readonly Format[]>;
 
 export const DEFAULT_LOOKBACK = '3h';

@@ -1,13 +1,13 @@
 import { createGzip } from 'node:zlib';
 import type { StoredEvent } from '../../shared/event/columns.js';
 import type { ObjectSink } from '../storage/storage.js';
-import type { EventWriter } from './event-writer.js';
+import type { ObjectWriter } from './object-writer.js';
 import { toJsonRow } from './ndjson-row.js';
 
 /** One JSON object per line, gzip'd; timestamps as ISO-8601 strings, for JSON SerDes and jq. */
 const CHUNK_BYTES = 512 * 1024;
 
-export class NdjsonGzEventWriter implements EventWriter {
+export class NdjsonGzEventWriter implements ObjectWriter {
   private readonly gzip = createGzip({ level: 6 });
   private rows = 0;
   // Lines are gathered into chunks: one gzip write per line costs a native round trip each.

@@ -6,10 +6,7 @@ import type { RandomAccessObject } from '../storage/storage.js';
 
 /** Reads an events object back, one row group at a time (compaction must stay in bounded memory). */
 export async function* readParquetEvents(object: RandomAccessObject): AsyncIterable<StoredEvent> {
-  const file: AsyncBuffer = {
-    byteLength: object.size,
-    slice: (start, end) => object.read(start, end ?? object.size),
-  };
+  const file = asyncBuffer(object);
   const metadata = await parquetMetadataAsync(file);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
@@ -24,6 +21,11 @@ export async function* readParquetEvents(object: RandomAccessObject): AsyncItera
 }
 
 const DECODERS = EVENT_COLUMNS.map((c) => [c.name, COLUMN_TYPES[c.type].fromParquet] as const);
+
+/** A stored object as hyparquet reads it: ranges fetched on demand. */
+export function asyncBuffer(object: RandomAccessObject): AsyncBuffer {
+  return { byteLength: object.size, slice: (start, end) => object.read(start, end ?? object.size) };
+}
 
 function fromParquetRow(row: Record<string, unknown>): StoredEvent {
   const out: Record<string, unknown> = {};

@@ -7,7 +7,7 @@ import {
 } from '../../shared/event/columns.js';
 import { parquetSchema } from '../../shared/schema/parquet-schema.js';
 import type { ObjectSink } from '../storage/storage.js';
-import type { EventWriter } from './event-writer.js';
+import type { ObjectWriter } from './object-writer.js';
 import { zstdCompressor } from './zstd.js';
 
 export interface ParquetOptions {
@@ -23,7 +23,7 @@ const SCHEMA = parquetSchema();
  * Streams events into one Parquet object, a row group at a time: memory holds at most one row
  * group of rows plus its encoded bytes, however many rows the object ends up with.
  */
-export class ParquetEventWriter implements EventWriter {
+export class ParquetEventWriter implements ObjectWriter {
   private columns: unknown[][] = EVENT_COLUMNS.map(() => []);
   private buffered = 0;
   private rows = 0;

@@ -1,22 +1,71 @@
 import type { StoredEvent } from '../../shared/event/columns.js';
-import type { EventWriter } from '../formats/event-writer.js';
-import { gzipLines } from '../formats/gzip-lines.js';
-import { fromJsonRow } from '../formats/ndjson-row.js';
-import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
-import { readParquetEvents } from '../formats/parquet-reader.js';
-import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
+import { DAY_MS, floorDay, partitionOf } from '../../shared/event/partition.js';
+import type { ParquetOptions } from '../formats/parquet-writer.js';
+import { ALL_FORMATS, EVENT_FORMATS } from '../formats/registry.js';
+import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
-import { DAY_MS } from '../../shared/event/partition.js';
 import { dayKey, formatPrefix, hourOfKey, partitionPrefix, type Format } from '../../shared/layout/layout.js';
 
 /** The steps of a fold a test can pause at (and the checkpoint write after it). */
 export type PauseStep = 'fold-listed' | 'fold-written' | 'hours-deleted' | 'checkpoint';
 type Pause = (step: PauseStep, dt: string) => Promise<void>;
 
-const FORMATS = ['parquet', 'json'] as const;
+/**
+ * When a day's hour objects are folded into its day object: the one policy, for the sync (with
+ * or without a range) and the backfill alike.
+ * - A day is folded once it is sealed whole (its end is at or before the seal boundary), right
+ *   after a chunk that wrote it by hour completed, and after the checkpoint that covers it.
+ * - A chunk that stopped early (the time limit) leaves its fold to the next run, and so does a
+ *   crash: every run starts by folding each sealed day that still has hour objects (`repair`).
+ */
+export class CompactionPolicy {
+  constructor(
+    private readonly storage: Storage,
+    private readonly sealBoundary: number,
+    private readonly parquet: ParquetOptions = {},
+    private readonly pause?: Pause,
+  ) {}
+
+  /** True when every slot of the day that starts at or contains `ms` is sealed. */
+  isSealedDay(ms: number): boolean {
+    return floorDay(ms) + DAY_MS <= this.sealBoundary;
+  }
+
+  /**
+   * What a crash, a lost race or a stop at the time limit can leave behind, put right at the start
+   * of the next run (which holds the lease): a sealed day with hour objects, beside its day object
+   * or not, is folded again. Folding is idempotent, so a day already complete only loses its
+   * leftover hour objects. `listed` are days a state file of an earlier release still lists as
+   * pending. Returns the days folded.
+   */
+  async repair(listed: readonly string[] = []): Promise<number> {
+    const days = new Set<string>(listed);
+    for (const format of ALL_FORMATS) {
+      for await (const o of this.storage.list(`${formatPrefix(format)}dt=`)) {
+        const m = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(`/${o.key}`);
+        if (!m || hourOfKey(o.key) === null) continue;
+        const dt = m[1] as string;
+        if (this.isSealedDay(Date.parse(`${dt}T00:00:00Z`))) days.add(dt);
+      }
+    }
+    let folded = 0;
+    for (const dt of [...days].sort()) if (await this.fold(dt)) folded++;
+    return folded;
+  }
+
+  /** After a chunk (at most a day) is written and checkpointed: folds its day when it is due. */
+  async afterChunk(chunk: TimeRange, how: { complete: boolean; wroteDayObject: boolean }): Promise<boolean> {
+    if (!how.complete || how.wroteDayObject || !this.isSealedDay(chunk.from)) return false;
+    return this.fold(partitionOf(chunk.from));
+  }
+
+  private fold(dt: string): Promise<boolean> {
+    return compactDay(this.storage, dt, this.parquet, this.pause);
+  }
+}
 
 /**
- * Folds a sealed day's hour objects into one day object, then deletes the hour objects.
+ * Folds a day's hour objects into one day object, then deletes the hour objects.
  * An hour object wins over the rows the old day object holds for that hour, so the merge is
  * idempotent: after a crash between writing the day object and deleting the hours, the next
  * compaction produces the same day object again. Readers may see the day object and hour
@@ -29,7 +78,7 @@ export async function compactDay(
   pause?: Pause,
 ): Promise<boolean> {
   let compacted = false;
-  for (const format of FORMATS) {
+  for (const format of ALL_FORMATS) {
     const hours = new Map<number, string>();
     for await (const o of storage.list(partitionPrefix(format, dt))) {
       const h = hourOfKey(o.key);
@@ -38,7 +87,7 @@ export async function compactDay(
     // Leftover hour objects of a format no longer asked for are folded too, never orphaned.
     if (hours.size === 0) continue;
     await pause?.('fold-listed', dt);
-    await compactFormat(storage, format, dt, hours, parquet);
+    await writeDayObject(storage, format, dt, hours, parquet);
     await pause?.('fold-written', dt);
     for (const key of hours.values()) await storage.delete(key);
     await pause?.('hours-deleted', dt);
@@ -47,23 +96,30 @@ export async function compactDay(
   return compacted;
 }
 
-async function compactFormat(
+/** The day object of one format: the hour objects merged over the old day object's rows. */
+async function writeDayObject(
   storage: Storage,
   format: Format,
   dt: string,
   hours: Map<number, string>,
   parquet: ParquetOptions,
 ): Promise<void> {
-  const sink = await storage.openWrite(dayKey(format, dt));
-  const writer: EventWriter =
-    format === 'parquet' ? await ParquetEventWriter.open(sink, parquet) : new NdjsonGzEventWriter(sink);
+  const { read, writer: open } = EVENT_FORMATS[format];
+  const key = dayKey(format, dt);
+  const writer = await open(await storage.openWrite(key), parquet);
   try {
-    const old = readObject(storage, format, dayKey(format, dt))[Symbol.asyncIterator]();
+    // An absent old day object is an empty day; an hour object that was listed and is gone is an
+    // error, never an empty hour (folding it as empty would lose the hour for good).
+    const old = read(storage, key)[Symbol.asyncIterator]();
     let pending = await old.next();
     for (let h = 0; h < 24; h++) {
       const hourObject = hours.get(h);
       if (hourObject) {
-        for await (const row of readObject(storage, format, hourObject, true)) await writer.append(row);
+        const vanished = () =>
+          new Error(
+            `${hourObject} vanished while its day was being compacted: another run changed this target`,
+          );
+        for await (const row of read(storage, hourObject, vanished)) await writer.append(row);
         while (!pending.done && hourOf(pending.value) === h) pending = await old.next();
       } else {
         while (!pending.done && hourOf(pending.value) === h) {
@@ -72,7 +128,7 @@ async function compactFormat(
         }
       }
     }
-    await writer.close();
+    await writer.close(); // the day object's commit point
   } catch (err) {
     await writer.abort();
     throw err;
@@ -81,61 +137,4 @@ async function compactFormat(
 
 function hourOf(event: StoredEvent): number {
   return new Date(event.ts).getUTCHours();
-}
-
-/**
- * The rows of an object. An absent old day object is an empty day; an hour object that was listed
- * and is gone is an error, never an empty hour (folding it as empty would lose the hour for good).
- */
-async function* readObject(
-  storage: Storage,
-  format: Format,
-  key: string,
-  mustExist = false,
-): AsyncIterable<StoredEvent> {
-  const vanished = () =>
-    new Error(`${key} vanished while its day was being compacted: another run changed this target`);
-  if (format === 'parquet') {
-    const object = await storage.openRead(key);
-    if (!object) {
-      if (mustExist) throw vanished();
-      return;
-    }
-    try {
-      yield* readParquetEvents(object);
-    } finally {
-      await object.close();
-    }
-    return;
-  }
-  if (mustExist && (await storage.get(key)) === null) throw vanished();
-  for await (const line of gzipLines(storage, key)) {
-    yield fromJsonRow(JSON.parse(line) as Record<string, unknown>);
-  }
-}
-
-/**
- * What a crash or a lost race can leave behind, put right at the start of the next run (which holds
- * the lease): a sealed day with hour objects, beside its day object or not (a fold that never ran,
- * or stopped between writing the day object and deleting the hours), is folded again. Folding is
- * idempotent, so a day already complete only loses its leftover hour objects. Returns the days folded.
- */
-export async function repairTarget(
-  storage: Storage,
-  sealBoundary: number,
-  parquet: ParquetOptions = {},
-  pause?: Pause,
-): Promise<number> {
-  const days = new Set<string>();
-  for (const format of FORMATS) {
-    for await (const o of storage.list(`${formatPrefix(format)}dt=`)) {
-      const m = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(`/${o.key}`);
-      if (!m || hourOfKey(o.key) === null) continue;
-      const dt = m[1] as string;
-      if (Date.parse(`${dt}T00:00:00Z`) + DAY_MS <= sealBoundary) days.add(dt);
-    }
-  }
-  let folded = 0;
-  for (const dt of [...days].sort()) if (await compactDay(storage, dt, parquet, pause)) folded++;
-  return folded;
 }

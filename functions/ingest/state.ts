@@ -4,17 +4,20 @@ import type { Storage } from '../storage/storage.js';
 /**
  * A run's checkpoint, kept as one JSON object written with compare-and-swap: two runs cannot
  * both advance it, and it only ever moves after the data it vouches for is written.
+ * Every `…Through` is an ISO-8601 instant that every hour slot before it has reached a stage:
+ * synced (read from the source and committed at least once), then sealed (final).
  */
 export interface SyncState {
   version: 1;
-  /** Every hour slot before this instant is sealed: final, never fetched again. ISO-8601. */
+  /** Every hour slot before this instant is sealed: final, never fetched again. */
   sealedThrough?: string;
-  /** Everything before this instant has been read from the source at least once. ISO-8601. */
+  /** Every hour slot before this instant was read from the source and committed at least once. */
   syncedThrough?: string;
-  /** Backfills: every slot before this instant is done. ISO-8601. */
-  doneThrough?: string;
-  /** Days whose hour objects must still be compacted into one day object (YYYY-MM-DD). */
-  pendingCompaction: string[];
+  /**
+   * Days an earlier release recorded as still to fold into one day object (YYYY-MM-DD): folded at
+   * the start of the next run, then dropped. No longer written.
+   */
+  pendingCompaction?: string[];
   updatedAt?: string;
   lastRun?: Record<string, unknown>;
 }
@@ -72,8 +75,13 @@ export class StateStore {
   async load(): Promise<SyncState> {
     const found = await this.storage.getVersioned(this.key);
     this.version = found?.version ?? null;
-    if (!found) return { version: 1, pendingCompaction: [] };
-    return parseSyncState(this.key, Buffer.from(found.body).toString('utf8'));
+    if (!found) return { version: 1 };
+    const parsed = parseSyncState(this.key, Buffer.from(found.body).toString('utf8'));
+    // A backfill's checkpoint of an earlier release named its syncedThrough `doneThrough`.
+    const { doneThrough, ...state } = parsed as SyncState & { doneThrough?: string };
+    return doneThrough !== undefined && state.syncedThrough === undefined
+      ? { ...state, syncedThrough: doneThrough }
+      : state;
   }
 
   /** Throws ConcurrentUpdateError when another run wrote the state since this one read it. */

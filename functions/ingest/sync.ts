@@ -1,29 +1,23 @@
-import { createHash } from 'node:crypto';
 import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
-import type { StoredEvent } from '../../shared/event/columns.js';
-import { normaliseHit, type NormaliseResult, type RawHit } from '../../shared/normalise/normalise.js';
 import type { Redactor } from '../../shared/redaction/index.js';
 import type { ParquetOptions } from '../formats/parquet-writer.js';
 import type { HitSource, SourceHit, TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
-import { compactDay, repairTarget, type PauseStep } from './compaction.js';
+import { CompactionPolicy, type PauseStep } from './compaction.js';
 import { withLease, type LeaseOptions } from './lease.js';
 import {
   backfillStateKey,
-  dayKey,
-  hourKey,
   partitionPrefix,
-  quarantineKey,
   syncStateKey,
   unslottedQuarantineKey,
   type Format,
 } from '../../shared/layout/layout.js';
-import { EventsWriter } from './events-writer.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';
 import { StateStore, type SyncState } from './state.js';
 import { formatSpan } from '../../shared/time/duration.js';
-import { storedThrough } from './stored-through.js';
+import { endOfStoredData } from './stored-end.js';
+import { SlotWriter } from './slot-writer.js';
 import { emptySummary, type SyncSummary } from './summary.js';
 
 export interface IngestContext {
@@ -84,8 +78,8 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
   const store = new StateStore(ctx.storage, syncStateKey(ctx.source.id));
   const state = await store.load();
   const sealBoundary = floorHour(now - ctx.lookbackMs);
-  summary.daysCompacted += await repairTarget(ctx.storage, sealBoundary, ctx.parquet, ctx.pause);
-  await finishPendingCompactions(ctx, store, state, summary);
+  const compaction = new CompactionPolicy(ctx.storage, sealBoundary, ctx.parquet, ctx.pause);
+  await repair(compaction, store, state, summary);
 
   const explicit = request.from !== undefined || request.to !== undefined;
   let range: TimeRange | null;
@@ -106,7 +100,7 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
       start = floorHour(extent.from);
       summary.start = "the source's first event";
     } else {
-      const stored = await storedThrough(ctx.storage, ctx.formats);
+      const stored = await endOfStoredData(ctx.storage, ctx.formats);
       const window = request.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS;
       if (stored !== null) {
         // Hours still inside the lookback are re-read like on any run.
@@ -128,29 +122,21 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
     try {
       for (const chunk of days(range)) {
         const dt = partitionOf(chunk.from);
-        const daySealed = floorDay(chunk.from) + DAY_MS <= sealBoundary;
         // A day written straight to its day object has no hour objects to fold.
         const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
-        if (explicit && daySealed && !dayMode && !state.pendingCompaction.includes(dt)) {
-          // Recorded first: a crash before compaction leaves the day to the next run to fold.
-          state.pendingCompaction.push(dt);
-          await store.save(state);
-        }
         const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
-        const through = result.complete ? chunk.to : result.doneThrough;
+        const through = result.syncedThrough;
         if (!explicit) state.syncedThrough = iso(Math.min(through, now));
         const sealed = Math.min(through, sealBoundary);
         summary.slotsSealed += Math.max(0, (sealed - chunk.from) / HOUR_MS);
         if (!explicit && sealed > Date.parse(state.sealedThrough ?? iso(0))) {
           state.sealedThrough = iso(sealed);
           summary.sealedThrough = state.sealedThrough;
-          if (result.complete && daySealed && !dayMode && !state.pendingCompaction.includes(dt)) {
-            state.pendingCompaction.push(dt);
-          }
           await ctx.pause?.('checkpoint', dt);
           await store.save(state);
         }
-        await finishPendingCompactions(ctx, store, state, summary);
+        if (await compaction.afterChunk(chunk, { complete: result.complete, wroteDayObject: dayMode }))
+          summary.daysCompacted++;
         if (!result.complete) {
           summary.stoppedEarly = true;
           break;
@@ -174,7 +160,7 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
 }
 
 /**
- * A past range, day by day, resumable: its own checkpoint records the days done, so the same
+ * A past range, day by day, resumable: its own checkpoint records how far it got, so the same
  * command after an interruption continues where it stopped.
  */
 export function runBackfill(
@@ -197,26 +183,26 @@ async function backfillHeld(
   const summary = emptySummary(ctx.source.description, ctx.storage.location);
   summary.range = { from: iso(range.from), to: iso(range.to) };
   const store = new StateStore(ctx.storage, backfillStateKey(ctx.source.id, range.from, range.to));
-  const state: SyncState = request.restart ? { version: 1, pendingCompaction: [] } : await store.load();
+  const state: SyncState = request.restart ? { version: 1 } : await store.load();
   if (request.restart) await store.load(); // learn the stored version so the overwrite is conditional
   const sealBoundary = floorHour(now - ctx.lookbackMs);
-  summary.daysCompacted += await repairTarget(ctx.storage, sealBoundary, ctx.parquet, ctx.pause);
-  const resumedFrom = state.doneThrough ?? null;
+  const compaction = new CompactionPolicy(ctx.storage, sealBoundary, ctx.parquet, ctx.pause);
+  await repair(compaction, store, state, summary);
+  const resumedFrom = state.syncedThrough ?? null;
   const start = resumedFrom ? Math.max(range.from, Date.parse(resumedFrom)) : range.from;
   const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
   try {
     for (const chunk of days({ from: start, to: range.to })) {
       const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
       const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
-      const through = result.complete ? chunk.to : result.doneThrough;
-      summary.slotsSealed += Math.max(0, (Math.min(through, sealBoundary) - chunk.from) / HOUR_MS);
-      if (result.complete && chunk.to <= sealBoundary && floorDay(chunk.from) + DAY_MS <= sealBoundary) {
-        if (await compactDay(ctx.storage, partitionOf(chunk.from), ctx.parquet, ctx.pause)) {
-          summary.daysCompacted++;
-        }
-      }
-      state.doneThrough = iso(result.complete ? chunk.to : result.doneThrough);
+      summary.slotsSealed += Math.max(
+        0,
+        (Math.min(result.syncedThrough, sealBoundary) - chunk.from) / HOUR_MS,
+      );
+      state.syncedThrough = iso(result.syncedThrough);
       await store.save(state);
+      if (await compaction.afterChunk(chunk, { complete: result.complete, wroteDayObject: dayMode }))
+        summary.daysCompacted++;
       if (!result.complete) {
         summary.stoppedEarly = true;
         break;
@@ -228,24 +214,27 @@ async function backfillHeld(
     throw err;
   }
   summary.slotsSealed = Math.round(summary.slotsSealed);
-  summary.sealedThrough = state.doneThrough ?? null;
-  summary.syncedThrough = state.doneThrough ?? null;
+  summary.sealedThrough = state.syncedThrough ?? null;
+  summary.syncedThrough = state.syncedThrough ?? null;
   summary.tookMs = Date.now() - started;
   state.lastRun = { ...summary };
   await store.save(state);
   return { ...summary, resumedFrom };
 }
 
-async function finishPendingCompactions(
-  ctx: IngestContext,
+/**
+ * The start of every run: folds what earlier runs left unfolded, including the days a state file
+ * of an earlier release still lists as pending (the list is then dropped from the state).
+ */
+async function repair(
+  compaction: CompactionPolicy,
   store: StateStore,
   state: SyncState,
   summary: SyncSummary,
 ): Promise<void> {
-  while (state.pendingCompaction.length > 0) {
-    const dt = state.pendingCompaction[0] as string;
-    if (await compactDay(ctx.storage, dt, ctx.parquet, ctx.pause)) summary.daysCompacted++;
-    state.pendingCompaction.shift();
+  summary.daysCompacted += await compaction.repair(state.pendingCompaction);
+  if (state.pendingCompaction !== undefined) {
+    delete state.pendingCompaction;
     await store.save(state);
   }
 }
@@ -260,9 +249,10 @@ function* days(range: TimeRange): Iterable<TimeRange> {
 }
 
 /**
- * Streams one chunk (at most a day) of the source into storage: one object per hour slot, or in
- * day mode one object for the whole day. Quarantine objects are per hour slot either way.
- * Returns how far it got: everything before `doneThrough` is committed when it stops early.
+ * Streams one chunk (at most a day) of the source into storage through a slot writer: one object
+ * per hour slot, or in day mode one object for the whole day. Quarantine objects are per hour slot
+ * either way. Returns how far it got: everything before `syncedThrough` is committed when it stops
+ * early.
  */
 async function ingestChunk(
   ctx: IngestContext,
@@ -270,90 +260,27 @@ async function ingestChunk(
   dayMode: boolean,
   unslotted: QuarantineWriter,
   summary: SyncSummary,
-): Promise<{ complete: boolean; doneThrough: number }> {
+): Promise<ChunkResult> {
   const log = ctx.log ?? silentLogger;
-  const ingestedAt = (ctx.now ?? Date.now)();
-  // Unsorted sources: every id of the slot is remembered. Sorted sources deliver copies of one
-  // document side by side (same @timestamp), so only the group at the current instant is held;
-  // the copy kept is the one from the first index by name, whatever order the reader saw.
-  const seen = new Map<string, string>();
-  let group: Tied[] = [];
-  let groupTs = NaN;
-  let slotRows = 0;
-  let slot: number | null = null;
-  let events: EventsWriter | null = null;
-  let quarantine: QuarantineWriter | null = null;
-  const newEvents = (keyOf: (f: Format) => string) =>
-    new EventsWriter(ctx.storage, ctx.formats, keyOf, ctx.parquet);
-  const commitEvents = async () => {
-    if (!events) return;
-    await events.commit();
-    summary.rowsWritten += events.rows;
-    events = null;
+  const writer = new SlotWriter({
+    storage: ctx.storage,
+    formats: ctx.formats,
+    parquet: ctx.parquet,
+    redactor: ctx.redactor,
+    ordered: ctx.source.ordered,
+    sourceDescription: ctx.source.description,
+    ingestedAt: (ctx.now ?? Date.now)(),
+    summary,
+    onSlot: ctx.onSlot,
+    ...(dayMode ? { day: partitionOf(range.from) } : {}),
+  });
+  const stop = async (why: string): Promise<ChunkResult> => {
+    // Only whole slots count: the one being written is dropped and read again by the next run.
+    const syncedThrough = dayMode || writer.slot === null ? range.from : writer.slot;
+    await writer.abort();
+    log.info(why, { syncedThrough: iso(syncedThrough) });
+    return { complete: false, syncedThrough };
   };
-  const append = (event: StoredEvent): void | Promise<void> => {
-    slotRows++;
-    return (events as EventsWriter).append(event);
-  };
-  // Synchronous unless a row had to wait for I/O: called for nearly every event.
-  const flushGroup = (): void | Promise<void> => {
-    if (group.length === 0) return;
-    if (group.length === 1) {
-      const only = (group[0] as Tied).event;
-      group = [];
-      return append(only);
-    }
-    return flushTies();
-  };
-  // Several hits at one instant: copies of one document keep the first index by name. A copy
-  // whose content differs is evidence of something (a re-indexed or altered document): it is
-  // counted apart and quarantined with the reason, not silently dropped.
-  const flushTies = async () => {
-    const byId = new Map<string, Tied[]>();
-    for (const t of group) {
-      const copies = byId.get(t.event.event_id);
-      if (copies) copies.push(t);
-      else byId.set(t.event.event_id, [t]);
-    }
-    group = [];
-    for (const id of [...byId.keys()].sort()) {
-      const copies = byId.get(id) as Tied[];
-      copies.sort((a, b) =>
-        a.event.es_index < b.event.es_index ? -1 : a.event.es_index > b.event.es_index ? 1 : 0,
-      );
-      const kept = copies[0] as Tied;
-      for (const other of copies.slice(1)) {
-        summary.duplicatesDropped++;
-        if (contentOf(other.event) !== contentOf(kept.event))
-          await differingCopy(other.hit, other.event, kept.event);
-      }
-      await append(kept.event);
-    }
-  };
-  const differingCopy = async (hit: RawHit, dropped: StoredEvent, kept: StoredEvent) => {
-    summary.duplicatesDiffering++;
-    await (quarantine as QuarantineWriter).add(
-      hit,
-      `_id ${dropped.event_id} seen again with different content: this copy (index ${dropped.es_index}) ` +
-        `is kept here, the copy from index ${kept.es_index} is stored`,
-    );
-  };
-  const endSlot = async () => {
-    if (slot === null) return;
-    await flushGroup();
-    if (slotRows > 0) summary.slotsWritten++;
-    slotRows = 0;
-    await quarantine?.close();
-    summary.quarantined += quarantine?.count ?? 0;
-    quarantine = null;
-    if (!dayMode) await commitEvents();
-    ctx.onSlot?.(slot, summary);
-  };
-  const abort = async () => {
-    await events?.abort();
-    await quarantine?.abort();
-  };
-  if (dayMode) events = newEvents((f) => dayKey(f, partitionOf(range.from)));
   const pages = ctx.source.pages(range)[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -361,21 +288,11 @@ async function ingestChunk(
       if (next === STOPPED) {
         // The source is still waiting on its request: left behind, never awaited.
         void pages.return?.(undefined)?.catch(() => undefined);
-        const doneThrough = dayMode || slot === null ? range.from : slot;
-        await abort();
-        log.info('stopping at the time limit while waiting for the source', {
-          doneThrough: iso(doneThrough),
-        });
-        return { complete: false, doneThrough };
+        return await stop('stopping at the time limit while waiting for the source');
       }
       if (next.done) break;
       const page = next.value;
-      if (ctx.shouldStop?.()) {
-        const doneThrough = dayMode || slot === null ? range.from : slot;
-        await abort();
-        log.info('stopping before the time limit', { doneThrough: iso(doneThrough) });
-        return { complete: false, doneThrough };
-      }
+      if (ctx.shouldStop?.()) return await stop('stopping before the time limit');
       let sinceYield = 0;
       for (let i = 0; i < page.length; i++) {
         const { hit, slotTs, rejected } = page[i] as SourceHit;
@@ -394,69 +311,24 @@ async function ingestChunk(
           summary.quarantined++;
           continue;
         }
-        const hitSlot = floorHour(slotTs);
-        if (hitSlot !== slot) {
-          if (slot !== null && hitSlot < slot) {
-            throw new Error(`${ctx.source.description} delivered ${iso(slotTs)} after ${iso(slot)}`);
-          }
-          await endSlot();
-          slot = hitSlot;
-          quarantine = new QuarantineWriter(ctx.storage, quarantineKey(slot), ctx.redactor);
-          if (!dayMode) events = newEvents((f) => hourKey(f, hitSlot));
-          seen.clear();
-          groupTs = NaN;
-        }
-        const q = quarantine as QuarantineWriter;
-        const result = normalise(hit, ctx.redactor, ingestedAt);
-        if (!result.ok) {
-          await q.add(hit, result.reason);
-          continue;
-        }
-        const event = result.event;
-        if (floorHour(event.ts) !== hitSlot) {
-          await q.add(
-            hit,
-            `@timestamp reads as ${iso(event.ts)} but Elasticsearch placed it at ${iso(slotTs)}`,
-          );
-          continue;
-        }
-        if (ctx.source.ordered) {
-          if (slotTs !== groupTs) {
-            const wait = flushGroup();
-            if (wait) await wait;
-          }
-          groupTs = slotTs;
-          group.push({ event, hit });
-          continue;
-        }
-        // Unsorted sources: a fingerprint of each id's first copy, to tell a copy from a variant.
-        const fingerprint = createHash('sha1').update(contentOf(event)).digest('base64');
-        const first = seen.get(event.event_id);
-        if (first !== undefined) {
-          summary.duplicatesDropped++;
-          if (first !== fingerprint) {
-            summary.duplicatesDiffering++;
-            await q.add(
-              hit,
-              `_id ${event.event_id} seen again with different content: this later copy (index ${event.es_index}) is kept here, the first one is stored`,
-            );
-          }
-          continue;
-        }
-        seen.set(event.event_id, fingerprint);
-        const wait = append(event);
+        const wait = writer.accept(hit, slotTs);
         if (wait) await wait;
       }
-      ctx.onPage?.(slot, summary);
+      ctx.onPage?.(writer.slot, summary);
     }
-    await endSlot();
-    if (dayMode && events && (events as EventsWriter).rows > 0) summary.daysWritten++;
-    await commitEvents();
-    return { complete: true, doneThrough: range.to };
+    await writer.end();
+    return { complete: true, syncedThrough: range.to };
   } catch (err) {
-    await abort();
+    await writer.abort();
     throw err;
   }
+}
+
+interface ChunkResult {
+  /** The whole chunk was read and committed. */
+  complete: boolean;
+  /** Every slot before this instant (epoch ms) was read and committed. */
+  syncedThrough: number;
 }
 
 const STOPPED = Symbol('stopped');
@@ -482,27 +354,6 @@ function untilStopped<T>(wait: Promise<T>, signal: AbortSignal | undefined): Pro
       },
     );
   });
-}
-
-interface Tied {
-  event: StoredEvent;
-  hit: RawHit;
-}
-
-/** A row's content, without what differs between faithful copies (index, time of ingestion). */
-function contentOf(event: StoredEvent): string {
-  return JSON.stringify(event, (k, v: unknown) => (k === 'es_index' || k === 'ingested_at' ? undefined : v));
-}
-
-/** normaliseHit, with a record too deeply nested to walk quarantined instead of failing the run. */
-function normalise(hit: RawHit, redactor: Redactor, ingestedAt: number): NormaliseResult {
-  try {
-    return normaliseHit(hit, { redactor, ingestedAt });
-  } catch (err) {
-    if (err instanceof RangeError)
-      return { ok: false, reason: `cannot be read: ${err.message} (nested too deeply?)` };
-    throw err;
-  }
 }
 
 /**

@@ -1,8 +1,7 @@
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
-import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import { DAY_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import { gzipLines } from '../formats/gzip-lines.js';
-import { hourOfKey, partitionPrefix, quarantinePrefix } from '../../shared/layout/layout.js';
+import { EVENT_FORMATS } from '../formats/registry.js';
+import { partitionPrefix } from '../../shared/layout/layout.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -22,23 +21,10 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
   };
   for (let day = floorDay(range.from); day < range.to; day += DAY_MS) {
     const dt = partitionOf(day);
+    // Rows are counted in the Parquet objects (NDJSON copies, when written too, hold the same rows).
     for await (const o of storage.list(partitionPrefix('parquet', dt))) {
       if (!o.key.endsWith('.parquet')) continue;
-      const object = await storage.openRead(o.key);
-      if (!object) continue;
-      try {
-        const file: AsyncBuffer = {
-          byteLength: object.size,
-          slice: (s, e) => object.read(s, e ?? object.size),
-        };
-        const metadata = await parquetMetadataAsync(file);
-        const ts = (await parquetReadObjects({ file, metadata, columns: ['ts'], compressors })) as {
-          ts: Date;
-        }[];
-        for (const r of ts) bump(rows, r.ts.getTime());
-      } finally {
-        await object.close();
-      }
+      for await (const ts of EVENT_FORMATS.parquet.timestamps(storage, o.key)) bump(rows, ts);
     }
     for await (const o of storage.list(quarantinePrefix(dt))) {
       const hour = hourOfKey(o.key);

@@ -282,7 +282,3 @@ const BY_NAME = new Map(ACTIONS.map((a) => [a.action, a]));
 export function lookupAction(action: string | null | undefined): ActionInfo | undefined {
   return action == null ? undefined : BY_NAME.get(action);
 }
-
-export function actionsInArea(area: Area): ActionInfo[] {
-  return ACTIONS.filter((a) => a.area === area);
-}

@@ -9,12 +9,12 @@ import FOLDERS from './layout.json' with { type: 'json' };
  * NDJSON lives under its own prefix: Athena reads every object under a table's location, and a
  * Parquet table must not meet gzip'd JSON.
  */
-export type Format = 'parquet' | 'json';
+export type Format = 'parquet' | 'ndjson';
 
 export { FOLDERS, HOUR_MS };
 
-const EXT: Record<Format, string> = { parquet: 'parquet', json: 'ndjson.gz' };
-const ROOT: Record<Format, string> = { parquet: FOLDERS.events, json: FOLDERS.eventsNdjson };
+const EXT: Record<Format, string> = { parquet: 'parquet', ndjson: 'ndjson.gz' };
+const ROOT: Record<Format, string> = { parquet: FOLDERS.events, ndjson: FOLDERS.eventsNdjson };
 
 /** Where every partition of a format lives: `events/`, `events-ndjson/`. */
 export function formatPrefix(format: Format): string {

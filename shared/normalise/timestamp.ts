@@ -34,10 +34,6 @@ export function parseTimestamp(value: unknown): number | null {
   return local - offsetMin * 60_000;
 }
 
-export function toIso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 // Character codes of the usual form's fixed characters.
 const DASH = 45;
 const T = 84;

@@ -1,7 +1,7 @@
 import type { ColumnName } from '../event/columns.js';
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
-import { columnsOf, type GroupField } from './fields.js';
+import type { GroupField } from './fields.js';
 import {
   DEFAULT_LIMIT,
   QueryValidationError,
@@ -242,20 +242,4 @@ export function compileQuery(
       };
     }
   }
-}
-
-/** Columns a compiled structured query reads (for tests and docs: nothing else is selected). */
-export function columnsRead(query: Exclude<Query, { type: 'sql' }>): string[] {
-  const cols = new Set<string>(['dt', 'ts']);
-  if (query.type === 'events') EVENT_COLUMNS_SHOWN.forEach((c) => cols.add(c));
-  const field =
-    query.type === 'topn'
-      ? query.field
-      : query.type === 'timeseries'
-        ? query.splitBy
-        : query.type === 'stat'
-          ? query.field
-          : undefined;
-  if (field) columnsOf(field).forEach((c) => cols.add(c));
-  return [...cols];
 }

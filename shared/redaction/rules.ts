@@ -34,7 +34,7 @@ const FIELDS = ['secretKeys', 'secretValues', 'secretPathSegments'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Flags each field is compiled with by the Redactor; validation compiles with the same ones. */
-export const RULE_FLAGS: Readonly<Record<Field, string>> = {
+const RULE_FLAGS: Readonly<Record<Field, string>> = {
   secretKeys: 'i',
   secretValues: 'g',
   secretPathSegments: 'i',

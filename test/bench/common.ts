@@ -36,7 +36,7 @@ export interface RunnerArgs {
   /** sync only */
   now?: number;
   out?: string;
-  formats?: ('parquet' | 'json')[];
+  formats?: ('parquet' | 'ndjson')[];
   /** Events the run will read, so memory can be sampled per tenth of the run. */
   expected?: number;
   /**

@@ -530,7 +530,7 @@ try {
     ...base,
     now,
     out: bothOut,
-    formats: ['parquet', 'json'],
+    formats: ['parquet', 'ndjson'],
   });
   log(describeRun('sync both', both));
   const parquetBytes = await treeBytes(path.join(bothOut, 'events'));

@@ -156,7 +156,7 @@ describe('formats', () => {
   it('writes NDJSON.gz beside Parquet, under its own prefix, with the same rows', async () => {
     const out = await tmpDir('both');
     const now = DAY + 26 * HOUR;
-    await runSync(ingestContext(out, new SampleSource(), { formats: ['parquet', 'json'], now: () => now }), {
+    await runSync(ingestContext(out, new SampleSource(), { formats: ['parquet', 'ndjson'], now: () => now }), {
       from: DAY,
       to: DAY + 26 * HOUR,
     });

@@ -129,9 +129,9 @@ describe('one configuration for the CLI and the Lambda', () => {
   });
 
   it('names the NDJSON format ndjson, and still takes json', () => {
-    expect(readSettings({ CLOSER_FORMAT: 'ndjson' }).CLOSER_FORMAT).toEqual(['json']);
-    expect(readSettings({ CLOSER_FORMAT: 'json' }).CLOSER_FORMAT).toEqual(['json']);
-    expect(readSettings({ CLOSER_FORMAT: 'both' }).CLOSER_FORMAT).toEqual(['parquet', 'json']);
+    expect(readSettings({ CLOSER_FORMAT: 'ndjson' }).CLOSER_FORMAT).toEqual(['ndjson']);
+    expect(readSettings({ CLOSER_FORMAT: 'json' }).CLOSER_FORMAT).toEqual(['ndjson']);
+    expect(readSettings({ CLOSER_FORMAT: 'both' }).CLOSER_FORMAT).toEqual(['parquet', 'ndjson']);
   });
 
   it('refuses a setting given wrong in one line naming it, the flag first when one was given', () => {

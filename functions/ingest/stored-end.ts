@@ -5,10 +5,10 @@ import { formatPrefix, hourOfKey, type Format } from '../../shared/layout/layout
 /**
  * The end of the newest data stored under the target, whoever wrote it (a sync with --from/--to,
  * a backfill, another host): the end of the newest hour object, or of the newest day object.
- * Null when nothing is stored. A plain sync with no checkpoint continues from here rather than
+ * Null when nothing is stored. Not a `…Through` checkpoint: older hours may be missing. A plain sync with no checkpoint continues from here rather than
  * leaving a gap between what is stored and its first window.
  */
-export async function storedThrough(storage: Storage, formats: Format[]): Promise<number | null> {
+export async function endOfStoredData(storage: Storage, formats: Format[]): Promise<number | null> {
   let end: number | null = null;
   for (const format of formats) {
     for await (const { key } of storage.list(formatPrefix(format))) {

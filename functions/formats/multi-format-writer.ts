@@ -1,18 +1,21 @@
 import type { StoredEvent } from '../../shared/event/columns.js';
-import type { EventWriter } from '../formats/event-writer.js';
-import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
-import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
 import type { Format } from '../../shared/layout/layout.js';
+import type { ObjectWriter } from './object-writer.js';
+import type { ParquetOptions } from './parquet-writer.js';
+import { EVENT_FORMATS } from './registry.js';
 
-/** One unit of stored events (an hour or a day) in every format asked for, opened on the first row. */
-export class EventsWriter {
-  private writers: EventWriter[] | null = null;
+/**
+ * The same rows into one object per format asked for (an hour's or a day's events object in
+ * Parquet and/or NDJSON.gz), each an ObjectWriter. The objects are opened on the first row.
+ */
+export class MultiFormatWriter {
+  private writers: ObjectWriter[] | null = null;
   rows = 0;
 
   constructor(
     private readonly storage: Storage,
-    private readonly formats: Format[],
+    private readonly formats: readonly Format[],
     private readonly keyOf: (format: Format) => string,
     private readonly parquet: ParquetOptions = {},
   ) {}
@@ -33,9 +36,9 @@ export class EventsWriter {
     await this.append(event);
   }
 
-  private async open(format: Format): Promise<EventWriter> {
+  private async open(format: Format): Promise<ObjectWriter> {
     const sink = await this.storage.openWrite(this.keyOf(format));
-    return format === 'parquet' ? ParquetEventWriter.open(sink, this.parquet) : new NdjsonGzEventWriter(sink);
+    return EVENT_FORMATS[format].writer(sink, this.parquet);
   }
 
   /** Commits every object. A unit with no rows writes nothing and leaves stored rows as they were. */
