@@ -1,7 +1,7 @@
-import { DAY_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import { gzipLines } from '../formats/gzip-lines.js';
 import { EVENT_FORMATS } from '../formats/registry.js';
-import { partitionPrefix } from '../../shared/layout/layout.js';
+import { hourOfKey, partitionPrefix, quarantinePrefix } from '../../shared/layout/layout.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 

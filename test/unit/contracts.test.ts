@@ -76,7 +76,7 @@ describe('one table of column types', () => {
 describe('the storage layout', () => {
   it('builds every key from the folder names in layout.json, which serverless.yml reads too', async () => {
     expect(formatPrefix('parquet')).toBe(`${FOLDERS.events}/`);
-    expect(formatPrefix('json')).toBe(`${FOLDERS.eventsNdjson}/`);
+    expect(formatPrefix('ndjson')).toBe(`${FOLDERS.eventsNdjson}/`);
     expect(quarantineKey(DAY + 9 * HOUR)).toBe(`${FOLDERS.quarantine}/dt=2026-10-05/h09.ndjson.gz`);
     expect(syncStateKey('es-closer')).toBe(`${FOLDERS.state}/sync-es-closer.json`);
     const yml = await fs.readFile(path.resolve('serverless.yml'), 'utf8');
