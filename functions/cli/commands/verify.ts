@@ -1,3 +1,4 @@
+import { VERIFY_STATE_KEY, type VerifyRecord } from '../../../shared/status/status.js';
 import { verifyRange } from '../../verify/verify.js';
 import { UsageError, openSource, openStorage, parseRange } from '../options.js';
 import { stderrLogger } from './context.js';
@@ -58,6 +59,17 @@ export async function verifyCommand(flags: {
       process.exitCode = 1;
     }
     process.stdout.write(out.join('\n') + '\n');
+    // The last result, for GET /status and Grafana's Data health dashboard.
+    const record: VerifyRecord = {
+      kind: 'source',
+      at: new Date().toISOString(),
+      ok: report.hours.length > 0 && report.mismatched.length === 0,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      hoursCompared: report.hours.length,
+      hoursDiffering: report.mismatched.length,
+    };
+    await storage.put(VERIFY_STATE_KEY, JSON.stringify(record, null, 2) + '\n');
   } finally {
     await source.close();
   }
