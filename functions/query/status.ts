@@ -76,9 +76,17 @@ export class StatusReader {
     };
   }
 
-  /** The checkpoint of the sync that ran last, when several sources synced into one target. */
+  /**
+   * The checkpoint of the sync that keeps the target current, when several sources synced into it
+   * (sample, a file, Elasticsearch): the one that has read furthest; one-off `sync --from/--to`
+   * runs (no syncedThrough) only count when there is nothing else.
+   */
   private async newestCheckpoint(): Promise<SyncState | null> {
-    let newest: SyncState | null = null;
+    let best: SyncState | null = null;
+    const rank = (s: SyncState | null): [number, number] => [
+      instantOf(s?.syncedThrough) ?? -1,
+      instantOf(s?.updatedAt) ?? -1,
+    ];
     for await (const { key } of this.storage.list('state/')) {
       if (!SYNC_STATE.test(key)) continue;
       const body = await this.storage.get(key);
@@ -90,9 +98,10 @@ export class StatusReader {
         this.options.warn?.(`status: ${key} is not valid JSON; left out`);
         continue;
       }
-      if ((instantOf(state.updatedAt) ?? 0) >= (instantOf(newest?.updatedAt) ?? -1)) newest = state;
+      const [a, b] = [rank(state), rank(best)];
+      if (best === null || a[0] > b[0] || (a[0] === b[0] && a[1] > b[1])) best = state;
     }
-    return newest;
+    return best;
   }
 
   private async lastVerify(): Promise<Status['lastVerify']> {
