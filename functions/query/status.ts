@@ -43,8 +43,7 @@ export class StatusReader {
 
   /** The API's GET /status: `?from=&to=` checked (StatusRangeError names the one at fault), then read. */
   route(): (query: URLSearchParams, signal?: AbortSignal) => Promise<Status> {
-    return (query, signal) =>
-      this.read(parseStatusRange(query, (this.options.now ?? Date.now)()), signal);
+    return (query, signal) => this.read(parseStatusRange(query, (this.options.now ?? Date.now)()), signal);
   }
 
   async read(range: { from: number; to: number }, signal?: AbortSignal): Promise<Status> {
@@ -129,7 +128,10 @@ export class StatusReader {
   }
 
   /** The compiler's day-wide time series: the same SQL (and partition pruning) as any panel's. */
-  private async rowsPerDay(range: { from: number; to: number }, signal?: AbortSignal): Promise<Map<string, number>> {
+  private async rowsPerDay(
+    range: { from: number; to: number },
+    signal?: AbortSignal,
+  ): Promise<Map<string, number>> {
     const table = await this.engine.tableFor(range);
     const compiled = compileQuery({ type: 'timeseries', interval: '1d' }, range, {
       dialect: this.engine.dialect,

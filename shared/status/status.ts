@@ -73,7 +73,10 @@ function instantParam(raw: string | null, field: 'from' | 'to', fallback: number
   if (raw === null || raw === '') return fallback;
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (!Number.isFinite(ms) || ms < 0 || ms > Date.UTC(10000, 0, 1))
-    throw new StatusRangeError(field, `${JSON.stringify(raw.slice(0, 40))} is not an ISO-8601 instant or epoch ms`);
+    throw new StatusRangeError(
+      field,
+      `${JSON.stringify(raw.slice(0, 40))} is not an ISO-8601 instant or epoch ms`,
+    );
   return ms;
 }
 
