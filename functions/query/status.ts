@@ -48,9 +48,13 @@ export class StatusReader {
 
   async read(range: { from: number; to: number }, signal?: AbortSignal): Promise<Status> {
     const now = (this.options.now ?? Date.now)();
+    // Only keys a listing showed are read: in the bucket, a GET of a missing key is refused (403,
+    // not 404) to a role that may list only some prefixes, as the query role may.
+    const stateKeys: string[] = [];
+    for await (const { key } of this.storage.list('state/')) stateKeys.push(key);
     const [checkpoint, lastVerify, rows, quarantine] = await Promise.all([
-      this.newestCheckpoint(),
-      this.lastVerify(),
+      this.newestCheckpoint(stateKeys),
+      stateKeys.includes(VERIFY_STATE_KEY) ? this.lastVerify() : null,
       this.rowsPerDay(range, signal),
       this.quarantinePerDay(range),
     ]);
@@ -80,13 +84,13 @@ export class StatusReader {
    * (sample, a file, Elasticsearch): the one that has read furthest; one-off `sync --from/--to`
    * runs (no syncedThrough) only count when there is nothing else.
    */
-  private async newestCheckpoint(): Promise<SyncState | null> {
+  private async newestCheckpoint(stateKeys: string[]): Promise<SyncState | null> {
     let best: SyncState | null = null;
     const rank = (s: SyncState | null): [number, number] => [
       instantOf(s?.syncedThrough) ?? -1,
       instantOf(s?.updatedAt) ?? -1,
     ];
-    for await (const { key } of this.storage.list('state/')) {
+    for (const key of stateKeys) {
       if (!SYNC_STATE.test(key)) continue;
       const body = await this.storage.get(key);
       if (!body) continue;
