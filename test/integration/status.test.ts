@@ -170,6 +170,21 @@ describe('GET /status from closer-audit serve over a synced folder', () => {
     expect(empty.code).toBe(1);
     const after = (await (await get(range)).json()) as Status;
     expect(after.lastVerify).toMatchObject({ kind: 'source', ok: false, from: '2026-01-01T00:00:00.000Z' });
+    // A target no sync wrote (a mistyped --out) gets no folder made for the record.
+    const elsewhere = path.join(await tmpDir('status-verify-elsewhere'), 'typo');
+    const typo = await cli([
+      'verify',
+      '--source',
+      `file:${file}`,
+      '--out',
+      elsewhere,
+      '--from',
+      from,
+      '--to',
+      to,
+    ]);
+    expect(typo.code).toBe(1);
+    await expect(fs.stat(elsewhere)).rejects.toThrow('ENOENT');
   }, 120_000);
 
   it('refuses a range it cannot read, in one line naming the parameter', async () => {

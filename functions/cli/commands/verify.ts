@@ -1,4 +1,5 @@
 import { VERIFY_STATE_KEY, type VerifyRecord } from '../../../shared/status/status.js';
+import type { Storage } from '../../storage/storage.js';
 import { verifyRange } from '../../verify/verify.js';
 import { UsageError, openSource, openStorage, parseRange } from '../options.js';
 import { stderrLogger } from './context.js';
@@ -69,8 +70,26 @@ export async function verifyCommand(flags: {
       hoursCompared: report.hours.length,
       hoursDiffering: report.mismatched.length,
     };
-    await storage.put(VERIFY_STATE_KEY, JSON.stringify(record, null, 2) + '\n');
+    await recordResult(storage, record);
   } finally {
     await source.close();
+  }
+}
+
+/**
+ * Keeps the result where GET /status finds it, in a target a sync wrote (it has state/): a mistyped
+ * --out gets no folder made for it. Best effort: a verify with read-only credentials still
+ * reports, and exits with its own verdict.
+ */
+async function recordResult(storage: Storage, record: VerifyRecord): Promise<void> {
+  try {
+    for await (const _ of storage.list('state/')) {
+      await storage.put(VERIFY_STATE_KEY, JSON.stringify(record, null, 2) + '\n');
+      return;
+    }
+  } catch (err) {
+    stderrLogger.warn(
+      `verify: the result was not recorded in ${VERIFY_STATE_KEY} (${(err as Error).message.split('\n')[0]})`,
+    );
   }
 }
