@@ -15,6 +15,7 @@ import { lastValueFrom } from 'rxjs';
 import { annotationSupport } from './annotations.js';
 import { toDataFrames } from './frames.js';
 import { interpolateFilters, isRunnable, toApiQuery } from './request.js';
+import { checkStatus, isStatusQuery, mergeResponses, statusFrames } from './status.js';
 import type {
   ApiQueryResponse,
   ApiVariablesResponse,
@@ -58,6 +59,14 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
   }
 
   async query(request: DataQueryRequest<CloserQuery>): Promise<DataQueryResponse> {
+    // Status targets (Data health) are answered from GET /status; the others as before.
+    const status = request.targets.filter((t) => isRunnable(t) && isStatusQuery(t));
+    if (status.length) {
+      const rest = request.targets.filter((t) => !isStatusQuery(t));
+      return mergeResponses(
+        await Promise.all([this.statusQuery(request, status), this.query({ ...request, targets: rest })]),
+      );
+    }
     const targets = request.targets.filter(isRunnable);
     if (!targets.length) return { data: [] };
     const templateSrv = getTemplateSrv();
@@ -100,6 +109,28 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
     return errors.length
       ? { data, errors, error: errors[0], state: LoadingState.Error }
       : { data, state: LoadingState.Done };
+  }
+
+  /** Status targets: one GET /status for the panel's range, a frame per target. */
+  private async statusQuery(
+    request: DataQueryRequest<CloserQuery>,
+    targets: CloserQuery[],
+  ): Promise<DataQueryResponse> {
+    try {
+      const status = checkStatus(
+        await this.get<unknown>('status', {
+          from: request.range.from.toISOString(),
+          to: request.range.to.toISOString(),
+        }),
+      );
+      return { data: targets.flatMap((t) => statusFrames(status, t)), state: LoadingState.Done };
+    } catch (err) {
+      const error = isFetchError(err)
+        ? describeFetchError(err, this.apiUrl, 'status')
+        : { message: err instanceof Error ? err.message : String(err) };
+      const errors = targets.map((t) => ({ refId: t.refId, ...error }));
+      return { data: [], errors, error: errors[0], state: LoadingState.Error };
+    }
   }
 
   /** Values for a template variable: POST /variables. */
@@ -156,11 +187,12 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
     }
   }
 
-  private async get<T>(path: string): Promise<T> {
+  private async get<T>(path: string, params?: Record<string, string>): Promise<T> {
     const res = await lastValueFrom(
       getBackendSrv().fetch<T>({
         url: `${this.url}/${ROUTE}/${path}`,
         method: 'GET',
+        ...(params ? { params } : {}),
         showErrorAlert: false,
         showSuccessAlert: false,
       }),

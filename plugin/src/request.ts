@@ -9,6 +9,8 @@ const FIELDS_OF: Record<NonNullable<CloserQuery['type']>, ReadonlyArray<keyof Cl
   topn: ['filters', 'field', 'limit'],
   stat: ['filters', 'metric', 'field'],
   sql: ['sql'],
+  // Answered from GET /status (./status.ts), never sent to POST /query.
+  status: ['statusView'],
 };
 
 const LIST_FILTERS = [

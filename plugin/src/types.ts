@@ -1,6 +1,7 @@
 import type { DataQuery, DataSourceJsonData } from '@grafana/data';
 import type { GroupField } from '../../shared/query/fields.js';
 import type { Filters, QueryType } from '../../shared/query/model.js';
+import type { StatusQueryType, StatusView } from '../../shared/status/query.js';
 
 /**
  * A panel target: the query API's model (shared/query/model.ts) plus Grafana's own keys
@@ -9,7 +10,8 @@ import type { Filters, QueryType } from '../../shared/query/model.js';
  * keeps fields across type switches; the datasource sends only those of the current type.
  */
 export interface CloserQuery extends DataQuery {
-  type?: QueryType;
+  /** A query of the model, or `status`: the data's completeness from GET /status (./status.ts). */
+  type?: QueryType | StatusQueryType;
   filters?: CloserFilters;
   /** events: rows (default from the data source settings); topn: values. */
   limit?: number;
@@ -23,6 +25,8 @@ export interface CloserQuery extends DataQuery {
   metric?: 'count' | 'distinct';
   /** sql */
   sql?: string;
+  /** status: the summary row or a row per day */
+  statusView?: StatusView;
 }
 
 /**

@@ -160,7 +160,7 @@ describe('serverless package', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route')
       .map(([, r]) => r.Properties.RouteKey)
       .sort();
-    expect(routes).toEqual(['GET /catalog', 'GET /health', 'POST /query', 'POST /variables']);
+    expect(routes).toEqual(['GET /catalog', 'GET /health', 'GET /status', 'POST /query', 'POST /variables']);
     const role = resources.QueryRole as Resource;
     const statements = (role.Properties.Policies as { PolicyDocument: { Statement: any[] } }[])[0]
       ?.PolicyDocument.Statement as { Sid: string; Action: string[]; Resource: unknown }[];

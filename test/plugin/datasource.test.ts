@@ -6,6 +6,8 @@ import { ACTIONS } from '../../shared/catalog/actions.js';
 import { parseQuery } from '../../shared/query/model.js';
 import { eventsToAnnotations } from '../../plugin/src/annotations.js';
 import type { ApiFrame, CloserQuery, CloserVariableQuery } from '../../plugin/src/types.js';
+import { STATUS_DAY_FIELDS, STATUS_SUMMARY_FIELDS } from '../../shared/status/query.js';
+import type { Status } from '../../shared/status/status.js';
 import { PROXY_URL } from './support/datasource-settings.js';
 import { makeDataSource, makeRequest, mockBackend, mockTemplateSrv } from './support/grafana.js';
 
@@ -220,7 +222,10 @@ describe('query(): the request through the data proxy', () => {
       const targets = dash.panels.flatMap((p: any) => p.targets ?? []) as CloserQuery[];
       backend.requests.length = 0;
       await ds.query(makeRequest(targets));
-      for (const q of body(backend.requests[0]!).queries) {
+      // Status targets (the overview's "Complete through") go to GET /status instead.
+      const post = backend.requests.filter((r) => r.method === 'POST');
+      expect(post).toHaveLength(1);
+      for (const q of body(post[0]!).queries) {
         expect(q).not.toHaveProperty('datasource');
         expect(JSON.stringify(q.filters ?? {})).not.toContain('$');
         expect(() => parseQuery(q)).not.toThrow();
@@ -333,6 +338,128 @@ describe('query(): frames', () => {
     expect(res.errors?.map((e) => e.refId)).toEqual(['A', 'B']);
     expect(res.errors?.[0]?.message).toMatch(/refused the token \(401: missing or wrong bearer token\)/);
     expect(res.errors?.[0]?.status).toBe(401);
+  });
+});
+
+describe('query(): the status query (GET /status)', () => {
+  const STATUS: Status = {
+    now: '2026-11-26T00:10:00.000Z',
+    sealedThrough: '2026-11-25T21:00:00.000Z',
+    syncedThrough: '2026-11-26T00:00:00.000Z',
+    lastRunAt: '2026-11-26T00:00:04.000Z',
+    freshnessLagSeconds: 600,
+    lastVerify: { kind: 'source', at: '2026-11-25T12:00:00.000Z', ok: false },
+    range: { from: '2026-11-24T00:00:00.000Z', to: '2026-11-26T00:00:00.000Z' },
+    days: [
+      { day: '2026-11-24', rows: 700, quarantined: 0 },
+      { day: '2026-11-25', rows: 650, quarantined: 3 },
+    ],
+    quarantinedUndated: 2,
+  };
+
+  beforeEach(() => {
+    mockTemplateSrv();
+  });
+
+  it('GETs <proxy url>/api/status for the range, once for all status targets, and sends none to /query', async () => {
+    const backend = mockBackend(() => ({ data: STATUS }));
+    const res = await makeDataSource().query(
+      makeRequest([
+        { refId: 'A', type: 'status' },
+        { refId: 'B', type: 'status', statusView: 'days' },
+      ]),
+    );
+    expect(backend.requests).toHaveLength(1);
+    expect(backend.requests[0]).toMatchObject({
+      url: `${PROXY_URL}/api/status`,
+      method: 'GET',
+      params: { from: '2026-11-25T00:00:00.000Z', to: '2026-11-26T00:00:00.000Z' },
+    });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.map((f: any) => [f.refId, f.name])).toEqual([
+      ['A', 'status'],
+      ['B', 'days'],
+    ]);
+  });
+
+  it('makes the summary one row of the contract’s fields: times as epoch ms, lag in seconds, the verify verdict', async () => {
+    mockBackend(() => ({ data: STATUS }));
+    const res = await makeDataSource().query(makeRequest([{ refId: 'A', type: 'status' }]));
+    const [frame] = res.data;
+    expect(frame.fields.map((f: any) => f.name)).toEqual([...STATUS_SUMMARY_FIELDS]);
+    const value = (name: string) => frame.fields.find((f: any) => f.name === name);
+    expect(value('sealed_through').values).toEqual([Date.parse('2026-11-25T21:00:00Z')]);
+    expect(value('sealed_through').config.unit).toBe('dateTimeAsIso');
+    expect(value('freshness_lag').values).toEqual([600]);
+    expect(value('freshness_lag').config.unit).toBe('s');
+    expect(value('last_verify').values).toEqual(['failed']);
+    expect(value('last_verify_kind').values).toEqual(['source']);
+    expect(value('rows').values).toEqual([1350]);
+    expect(value('quarantined').values).toEqual([3]);
+    expect(value('quarantined_undated').values).toEqual([2]);
+    // Nothing synced and never verified: empty values and "never", not an error.
+    mockBackend(() => ({
+      data: {
+        ...STATUS,
+        sealedThrough: null,
+        syncedThrough: null,
+        lastRunAt: null,
+        freshnessLagSeconds: null,
+        lastVerify: null,
+      },
+    }));
+    const empty = (await makeDataSource().query(makeRequest([{ refId: 'A', type: 'status' }]))).data[0];
+    expect(empty.fields.find((f: any) => f.name === 'sealed_through').values).toEqual([null]);
+    expect(empty.fields.find((f: any) => f.name === 'last_verify').values).toEqual(['never']);
+  });
+
+  it('makes the days view a time series: the day’s start (UTC), rows, quarantined', async () => {
+    mockBackend(() => ({ data: STATUS }));
+    const res = await makeDataSource().query(
+      makeRequest([{ refId: 'B', type: 'status', statusView: 'days' }]),
+    );
+    const [frame] = res.data;
+    expect(frame.fields.map((f: any) => [f.name, f.type])).toEqual([
+      ['time', FieldType.time],
+      ['rows', FieldType.number],
+      ['quarantined', FieldType.number],
+    ]);
+    expect(frame.fields.map((f: any) => f.name)).toEqual([...STATUS_DAY_FIELDS]);
+    expect(frame.fields[0].values).toEqual([
+      Date.parse('2026-11-24T00:00:00Z'),
+      Date.parse('2026-11-25T00:00:00Z'),
+    ]);
+    expect(frame.fields[2].values).toEqual([0, 3]);
+  });
+
+  it('runs status and model targets side by side; a failed /status errs only its own targets', async () => {
+    const backend = mockBackend((req) =>
+      req.method === 'GET'
+        ? { status: 504, data: { error: 'query ran longer than 25 s and was stopped' } }
+        : { data: { results: { B: { frames: [seriesFrame('B')], status: 200 } } } },
+    );
+    const res = await makeDataSource().query(
+      makeRequest([
+        { refId: 'A', type: 'status' },
+        { refId: 'B', type: 'timeseries' },
+      ]),
+    );
+    expect(backend.requests.map((r) => r.method).sort()).toEqual(['GET', 'POST']);
+    expect(body(backend.requests.find((r) => r.method === 'POST')!).queries).toEqual([
+      { refId: 'B', type: 'timeseries' },
+    ]);
+    expect(res.data.map((f: any) => f.refId)).toEqual(['B']);
+    expect(res.errors).toEqual([
+      { refId: 'A', status: 504, message: 'Query API error 504: query ran longer than 25 s and was stopped' },
+    ]);
+    expect(res.state).toBe('Error');
+  });
+
+  it('says so when the answer is not a status (an older query API, a proxy page)', async () => {
+    mockBackend(() => ({ data: '<html>not found</html>' }));
+    const res = await makeDataSource().query(makeRequest([{ refId: 'A', type: 'status' }]));
+    expect(res.data).toEqual([]);
+    expect(res.errors?.[0]?.message).toMatch(/did not answer with the status/);
   });
 });
 

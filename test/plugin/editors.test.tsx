@@ -117,6 +117,26 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalled();
   });
 
+  it('offers Data health (GET /status): the summary or per day, and none of the model’s filters', async () => {
+    const { last, onRunQuery, rerender, onChange } = renderQueryEditor({ refId: 'A', type: 'events' });
+    await userEvent.click(screen.getByLabelText('Data health'));
+    expect(last()).toMatchObject({ refId: 'A', type: 'status' });
+    rerender(
+      <QueryEditor
+        query={{ refId: 'A', type: 'status' }}
+        onChange={onChange}
+        onRunQuery={onRunQuery}
+        datasource={makeDataSource({ apiUrl: 'http://x' })}
+      />,
+    );
+    expect(screen.getByTestId('closer-status-editor')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Actions')).toBeNull();
+    expect(screen.getByLabelText('Summary')).toBeChecked();
+    await userEvent.click(screen.getByLabelText('Per day'));
+    expect(last()).toEqual({ refId: 'A', type: 'status', statusView: 'days' });
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
   it('builds the action picker from the shared catalog: grouped by area, each with its description', async () => {
     const { last } = renderQueryEditor({ refId: 'A', type: 'events' });
     await userEvent.click(screen.getByLabelText('Actions'));

@@ -100,7 +100,7 @@ describe('the build', () => {
     for (const logo of Object.values(json.info.logos) as string[])
       expect(existsSync(path.join(dist, logo))).toBe(true);
     expect(json.includes.map((i: any) => [i.type, i.path])).toEqual(
-      ['overview', 'authentication', 'configuration-changes', 'agent-lifecycle'].map((f) => [
+      ['overview', 'authentication', 'configuration-changes', 'agent-lifecycle', 'data-health'].map((f) => [
         'dashboard',
         `dashboards/${f}.json`,
       ]),

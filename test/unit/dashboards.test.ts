@@ -11,6 +11,12 @@ import { compileQuery } from '../../shared/query/compile.js';
 import { athenaDialect } from '../../shared/query/dialect.js';
 import { QueryValidationError, parseQuery, type Query } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
+import {
+  STATUS_DAY_FIELDS,
+  STATUS_QUERY_TYPE,
+  STATUS_SUMMARY_FIELDS,
+  STATUS_VIEWS,
+} from '../../shared/status/query.js';
 import { tmpDir } from '../support/tmp.js';
 
 // The bundled Grafana dashboards (plugin/dashboards) and their provisioning: every panel target
@@ -18,7 +24,15 @@ import { tmpDir } from '../support/tmp.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dashboardsDir = path.join(root, 'plugin/dashboards');
-const FILES = ['overview.json', 'authentication.json', 'configuration-changes.json', 'agent-lifecycle.json'];
+const FILES = [
+  'overview.json',
+  'authentication.json',
+  'configuration-changes.json',
+  'agent-lifecycle.json',
+  'data-health.json',
+];
+/** Dashboards about the data itself (GET /status): no event filters, a week by default. */
+const STATUS_ONLY = ['data-health.json'];
 const DATASOURCE_TYPE = 'closer-audit-datasource';
 const DATASOURCE_REF = '${datasource}';
 /** Grafana-side keys of a target; everything else is the query model's. */
@@ -39,8 +53,11 @@ const load = (file: string): any => JSON.parse(readFileSync(path.join(dashboards
 const dashboards: [string, any][] = FILES.map((f) => [f, load(f)]);
 
 const variables = (d: any): any[] => d.templating?.list ?? [];
-const targets = (d: any): { panel: any; target: any }[] =>
+const allTargets = (d: any): { panel: any; target: any }[] =>
   d.panels.flatMap((panel: any) => (panel.targets ?? []).map((target: any) => ({ panel, target })));
+/** Targets of the query model (POST /query); status targets are the plugin's GET /status. */
+const targets = (d: any) => allTargets(d).filter(({ target }) => target.type !== STATUS_QUERY_TYPE);
+const statusTargets = (d: any) => allTargets(d).filter(({ target }) => target.type === STATUS_QUERY_TYPE);
 
 /** The query fields of a target, as the plugin sends them. */
 function queryOf(target: any): Record<string, unknown> {
@@ -96,10 +113,10 @@ function actionsInFilters(query: Query): string[] {
 }
 
 describe('bundled dashboards', () => {
-  it('are the four files, each valid JSON with its own stable uid, tagged closer-audit', () => {
-    expect(dashboards).toHaveLength(4);
+  it('are the five files, each valid JSON with its own stable uid, tagged closer-audit', () => {
+    expect(dashboards).toHaveLength(FILES.length);
     const uids = dashboards.map(([, d]) => d.uid);
-    expect(new Set(uids).size).toBe(4);
+    expect(new Set(uids).size).toBe(FILES.length);
     for (const [file, d] of dashboards) {
       expect(d.uid).toMatch(/^closer-audit-[a-z-]+$/);
       expect(d.uid.length).toBeLessThanOrEqual(40);
@@ -109,7 +126,7 @@ describe('bundled dashboards', () => {
       expect(typeof d.title).toBe('string');
       expect(d.title).toMatch(/^Closer audit: /);
     }
-    expect(new Set(dashboards.map(([, d]) => d.title)).size).toBe(4);
+    expect(new Set(dashboards.map(([, d]) => d.title)).size).toBe(FILES.length);
   });
 
   it('link to one another (a dashboards link by the shared tag, keeping time and variables)', () => {
@@ -145,9 +162,9 @@ describe('bundled dashboards', () => {
 });
 
 describe.each(dashboards)('%s', (file, d) => {
-  it('is a Grafana 10.4+ dashboard model: schemaVersion 39, last 24 hours, refresh off or 5m', () => {
+  it('is a Grafana 10.4+ dashboard model: schemaVersion 39, last 24 hours (data: 7 days), refresh off or 5m', () => {
     expect(d.schemaVersion).toBe(39);
-    expect(d.time).toEqual({ from: 'now-24h', to: 'now' });
+    expect(d.time).toEqual({ from: STATUS_ONLY.includes(file) ? 'now-7d' : 'now-24h', to: 'now' });
     expect(['', '5m']).toContain(d.refresh);
     expect(typeof d.description).toBe('string');
     expect(Array.isArray(d.panels) && d.panels.length).toBeGreaterThan(3);
@@ -166,7 +183,8 @@ describe.each(dashboards)('%s', (file, d) => {
       expect(v.includeAll).toBe(true);
       expect(Object.keys(SAMPLE_VALUES)).toContain(v.name);
     }
-    expect(vars.length).toBeGreaterThan(2);
+    if (STATUS_ONLY.includes(file)) expect(vars.map((v) => v.name)).toEqual(['datasource']);
+    else expect(vars.length).toBeGreaterThan(2);
   });
 
   it('has panels with a type, title, description, options and a unique id, inside the 24-column grid', () => {
@@ -308,6 +326,29 @@ describe.each(dashboards)('%s', (file, d) => {
   });
 });
 
+describe('status targets (GET /status, answered by the plugin)', () => {
+  const withStatus = dashboards.filter(([, d]) => statusTargets(d).length > 0);
+
+  it('are on the data health dashboard and the overview', () => {
+    expect(withStatus.map(([f]) => f).sort()).toEqual(['data-health.json', 'overview.json']);
+    for (const f of STATUS_ONLY) expect(targets(Object.fromEntries(dashboards)[f])).toEqual([]);
+  });
+
+  it.each(withStatus)('%s: name a view and only fields that view has', (_file, d) => {
+    for (const { panel, target } of statusTargets(d)) {
+      expect(Object.keys(target).sort()).toEqual(['datasource', 'refId', 'statusView', 'type']);
+      expect(STATUS_VIEWS).toContain(target.statusView);
+      const fields: readonly string[] =
+        target.statusView === 'days' ? STATUS_DAY_FIELDS : STATUS_SUMMARY_FIELDS;
+      // A stat picks its one field by name; a per-day panel keeps the fields it names.
+      const picked = /^\/\^(\w+)\$\/$/.exec(panel.options?.reduceOptions?.fields ?? '')?.[1];
+      if (panel.type === 'stat') expect(fields).toContain(picked);
+      for (const t of panel.transformations ?? [])
+        for (const name of t.options?.include?.names ?? []) expect(fields).toContain(name);
+    }
+  });
+});
+
 describe('every target runs on the DuckDB engine', () => {
   let engine: DuckDbEngine;
   let service: QueryService;
@@ -323,7 +364,7 @@ describe('every target runs on the DuckDB engine', () => {
     await engine?.close();
   });
 
-  it.each(dashboards)('%s', async (_file, d) => {
+  it.each(dashboards.filter(([, d]) => targets(d).length > 0))('%s', async (_file, d) => {
     const queries = targets(d).map(({ panel, target }, i) => ({
       title: panel.title as string,
       query: { ...(withSamples(queryOf(target)) as object), refId: `Q${i}` },
@@ -347,6 +388,33 @@ describe('what each dashboard shows', () => {
     targets(byFile[file]).map(({ target }) => parseQuery(withSamples(queryOf(target))));
   const find = (file: string, pred: (q: any) => boolean): any[] => queries(file).filter(pred);
   const sorted = (xs: readonly string[] | undefined) => [...(xs ?? [])].sort();
+
+  it('data health: complete through, freshness, last run and verify, quarantined per day; the overview says until when', () => {
+    const stats = (file: string) =>
+      statusTargets(byFile[file])
+        .filter(({ panel }) => panel.type === 'stat')
+        .map(({ panel }) => /^\/\^(\w+)\$\/$/.exec(panel.options.reduceOptions.fields)?.[1]);
+    expect(stats('data-health.json')).toEqual(
+      expect.arrayContaining([
+        'sealed_through',
+        'freshness_lag',
+        'last_run_at',
+        'last_verify',
+        'last_verify_at',
+      ]),
+    );
+    const perDay = statusTargets(byFile['data-health.json']).filter(
+      ({ panel, target }) =>
+        target.statusView === 'days' &&
+        panel.type === 'timeseries' &&
+        panel.transformations?.[0]?.options.include.names.includes('quarantined'),
+    );
+    expect(perDay).toHaveLength(1);
+    expect(stats('overview.json')).toEqual(['sealed_through']);
+    const complete = byFile['overview.json'].panels.find((p: any) => p.targets[0].type === STATUS_QUERY_TYPE);
+    expect(complete.title).toBe('Complete through');
+    expect(complete.fieldConfig.defaults.unit).toBe('dateTimeAsIso');
+  });
 
   it('overview: areas over time, outcomes, top actions, users and IPs, latest events', () => {
     const f = 'overview.json';

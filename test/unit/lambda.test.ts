@@ -123,5 +123,16 @@ describe('query Lambda adapter', () => {
       context as never,
     );
     expect(missing.statusCode).toBe(404);
+    // GET /status is a route (with its query string), and wants the token like the others.
+    const status = await handler(
+      {
+        ...event,
+        rawPath: '/status',
+        rawQueryString: 'from=2026-11-25T00:00:00Z',
+        requestContext: { http: { method: 'GET', path: '/status' } },
+      } as never,
+      context as never,
+    );
+    expect(status.statusCode).toBe(401);
   });
 });

@@ -6,6 +6,8 @@ import { DuckDbEngine } from '../../query/engines/duckdb.js';
 import { createApi } from '../../query/http/api.js';
 import { startServer } from '../../query/http/node-server.js';
 import { QueryService } from '../../query/service.js';
+import { StatusReader } from '../../query/status.js';
+import { LocalFolderStorage } from '../../storage/local-folder.js';
 import { DEFAULT_OUT, UsageError } from '../options.js';
 import { trinoEngineFromFlags, type EngineFlags } from './serve-trino.js';
 
@@ -66,7 +68,14 @@ export async function serveCommand(
   const engine = trino ?? (await DuckDbEngine.open(dir, { memoryLimit }));
   const service = new QueryService(engine, { timeoutMs });
   const fixed = token;
-  const server = await startServer(createApi(service, { token: async () => fixed }), {
+  // GET /status reads the folder's state/ and quarantine/ (Trino's table has no folder here).
+  const status = trino
+    ? undefined
+    : new StatusReader(new LocalFolderStorage(dir), engine, {
+        timeoutMs,
+        warn: (m) => process.stderr.write(`${m}\n`),
+      }).route();
+  const server = await startServer(createApi(service, { token: async () => fixed, status }), {
     port,
     host: flags.host,
   });

@@ -1,3 +1,5 @@
+import { VERIFY_STATE_KEY, type VerifyRecord } from '../../../shared/status/status.js';
+import type { Storage } from '../../storage/storage.js';
 import { verifyRange } from '../../verify/verify.js';
 import { readSettings } from '../../config/settings.js';
 import { UsageError, openSource, openStorage, parseRange } from '../options.js';
@@ -60,7 +62,36 @@ export async function verifyCommand(flags: {
       process.exitCode = 1;
     }
     process.stdout.write(out.join('\n') + '\n');
+    // The last result, for GET /status and Grafana's Data health dashboard.
+    const record: VerifyRecord = {
+      kind: 'source',
+      at: new Date().toISOString(),
+      ok: report.hours.length > 0 && report.mismatched.length === 0,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      hoursCompared: report.hours.length,
+      hoursDiffering: report.mismatched.length,
+    };
+    await recordResult(storage, record);
   } finally {
     await source.close();
+  }
+}
+
+/**
+ * Keeps the result where GET /status finds it, in a target a sync wrote (it has state/): a mistyped
+ * --out gets no folder made for it. Best effort: a verify with read-only credentials still
+ * reports, and exits with its own verdict.
+ */
+async function recordResult(storage: Storage, record: VerifyRecord): Promise<void> {
+  try {
+    for await (const _ of storage.list('state/')) {
+      await storage.put(VERIFY_STATE_KEY, JSON.stringify(record, null, 2) + '\n');
+      return;
+    }
+  } catch (err) {
+    stderrLogger.warn(
+      `verify: the result was not recorded in ${VERIFY_STATE_KEY} (${(err as Error).message.split('\n')[0]})`,
+    );
   }
 }

@@ -2,9 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { QueryEngine } from '../../query/engine.js';
 import { AthenaEngine } from '../../query/engines/athena.js';
 import { createApi } from '../../query/http/api.js';
 import { QueryService } from '../../query/service.js';
+import { StatusReader } from '../../query/status.js';
+import { openStorage } from '../../storage/open-storage.js';
 
 const logger = new Logger({ serviceName: 'closer-audit-query' });
 // Warm invocations reuse the token this long before asking again.
@@ -30,20 +33,40 @@ async function apiToken(): Promise<string> {
   return raw.trim();
 }
 
-function build(): ReturnType<typeof createApi> {
-  const env = process.env;
-  if (!env.CLOSER_ATHENA_WORKGROUP) throw new Error('CLOSER_ATHENA_WORKGROUP is not set');
-  const engine = new AthenaEngine({
-    workGroup: env.CLOSER_ATHENA_WORKGROUP,
-    database: env.CLOSER_ATHENA_DATABASE || undefined,
-    table: env.CLOSER_ATHENA_TABLE || undefined,
-  });
+/**
+ * The API from the environment. `engine` is for tests only: Athena cannot run outside AWS, so they
+ * pass another engine and keep everything else (the bucket, the token, the routes) real.
+ */
+export function build(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: { engine?: QueryEngine; token?: () => Promise<string> } = {},
+): ReturnType<typeof createApi> {
+  let engine = overrides.engine;
+  if (!engine) {
+    if (!env.CLOSER_ATHENA_WORKGROUP) throw new Error('CLOSER_ATHENA_WORKGROUP is not set');
+    engine = new AthenaEngine({
+      workGroup: env.CLOSER_ATHENA_WORKGROUP,
+      database: env.CLOSER_ATHENA_DATABASE || undefined,
+      table: env.CLOSER_ATHENA_TABLE || undefined,
+    });
+  }
+  const timeoutMs = Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000);
   const service = new QueryService(engine, {
-    timeoutMs: Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000),
+    timeoutMs,
     // Lambda answers at most 6 MB: raw SQL stops well before, with its notice, not a failed invoke.
     maxResultBytes: 4 * 1024 * 1024,
   });
-  return createApi(service, { token: apiToken });
+  // GET /status reads the checkpoints and quarantine in the bucket (CLOSER_OUT, as the ingest has it).
+  const target = env.CLOSER_OUT;
+  if (target !== undefined && !target.startsWith('s3://'))
+    throw new Error(`CLOSER_OUT ${target}: expected s3://bucket/prefix`);
+  const status = target
+    ? new StatusReader(openStorage(target, env), engine, {
+        timeoutMs,
+        warn: (m) => logger.warn(m),
+      }).route()
+    : undefined;
+  return createApi(service, { token: overrides.token ?? apiToken, status });
 }
 
 /**
@@ -69,7 +92,13 @@ export async function handler(
         : event.body
       : null;
     const res = await api(
-      { method: event.requestContext.http.method, path: event.rawPath, headers: event.headers ?? {}, body },
+      {
+        method: event.requestContext.http.method,
+        // The query string rides along for GET /status's ?from=&to=.
+        path: event.rawQueryString ? `${event.rawPath}?${event.rawQueryString}` : event.rawPath,
+        headers: event.headers ?? {},
+        body,
+      },
       controller.signal,
     );
     logger.info('request', {

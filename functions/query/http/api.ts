@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { StatusRangeError, type Status } from '../../../shared/status/status.js';
+import { QueryBusyError, QueryTimeoutError } from '../engine.js';
 import { BadRequest, Unavailable, type QueryService } from '../service.js';
 
 export interface HttpRequest {
@@ -18,6 +20,11 @@ export interface ApiOptions {
   /** The bearer token every route but /health requires. */
   token: () => Promise<string>;
   maxBodyBytes?: number;
+  /**
+   * GET /status (issue 15): the target's completeness; the query string as given. Absent where the
+   * API reads no target (serve --engine trino): the route then answers 404 saying so.
+   */
+  status?: (query: URLSearchParams, signal?: AbortSignal) => Promise<Status>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -37,7 +44,7 @@ export function tokenMatches(given: string, expected: string): boolean {
 
 /**
  * The query API, served alike by the local server and by Lambda:
- *   GET /health (no token), GET /catalog, POST /query, POST /variables.
+ *   GET /health (no token), GET /catalog, POST /query, POST /variables, GET /status.
  * Paths match by their last segment, so a stage or proxy prefix in front does not matter.
  */
 export function createApi(service: QueryService, options: ApiOptions) {
@@ -48,7 +55,7 @@ export function createApi(service: QueryService, options: ApiOptions) {
     try {
       if (route === '/health' && method === 'GET')
         return json(200, { status: 'ok', engine: service.engineName });
-      if (!['/catalog', '/query', '/variables'].includes(route))
+      if (!['/catalog', '/query', '/variables', '/status'].includes(route))
         return json(404, { error: `no route ${method} ${req.path}` });
 
       const header = req.headers.authorization ?? req.headers.Authorization ?? '';
@@ -60,6 +67,18 @@ export function createApi(service: QueryService, options: ApiOptions) {
         };
       }
 
+      if (route === '/status') {
+        if (method !== 'GET') return json(405, { error: 'use GET /status' });
+        if (!options.status)
+          return json(404, { error: 'GET /status: this API reads no target (serve --engine trino)' });
+        try {
+          return json(200, await statusOf(options.status, req.path, signal));
+        } catch (err) {
+          if (err instanceof QueryTimeoutError) return json(504, { error: err.message });
+          if (err instanceof QueryBusyError) throw new Unavailable(err.message);
+          throw err;
+        }
+      }
       if (route === '/catalog') {
         if (method !== 'GET') return json(405, { error: 'use GET /catalog' });
         return json(200, service.catalog());
@@ -79,6 +98,7 @@ export function createApi(service: QueryService, options: ApiOptions) {
       if (route === '/query') return json(200, await service.query(body as Record<string, unknown>, signal));
       return json(200, await service.variables(body as Record<string, unknown>, signal));
     } catch (err) {
+      if (err instanceof StatusRangeError) return json(400, { error: err.message, field: err.field });
       if (err instanceof BadRequest) return json(400, { error: err.message, field: err.field });
       if (err instanceof Unavailable)
         return {
@@ -90,4 +110,14 @@ export function createApi(service: QueryService, options: ApiOptions) {
       return json(500, { error: 'internal error; see the query API log' });
     }
   };
+}
+
+/** The status route's work apart, so its query-string handling stays out of the other routes. */
+async function statusOf(
+  status: NonNullable<ApiOptions['status']>,
+  path: string,
+  signal?: AbortSignal,
+): Promise<Status> {
+  const q = path.indexOf('?');
+  return status(new URLSearchParams(q < 0 ? '' : path.slice(q + 1)), signal);
 }

@@ -14,6 +14,7 @@ import type { GroupField } from '../../../shared/query/fields.js';
 import { actionOptions, areaOptions, groupFieldOptions } from '../catalog.js';
 import type { CloserDataSource } from '../datasource.js';
 import type { CloserFilters, CloserOptions, CloserQuery } from '../types.js';
+import { StatusQueryEditor } from './StatusQueryEditor.js';
 
 type Props = QueryEditorProps<CloserDataSource, CloserQuery, CloserOptions>;
 type QueryType = NonNullable<CloserQuery['type']>;
@@ -37,6 +38,7 @@ const TYPES: Array<SelectableValue<QueryType>> = [
   { label: 'Top N', value: 'topn', description: "A field's most frequent values with counts" },
   { label: 'Stat', value: 'stat', description: 'One number: a count, or distinct values of a field' },
   { label: 'Raw SQL', value: 'sql', description: 'Your own SELECT, with the $__ macros' },
+  { label: 'Data health', value: 'status', description: 'How complete and fresh the data is (GET /status)' },
 ];
 
 const OUTCOMES: Array<SelectableValue<string>> = ['success', 'failure', 'unknown'].map((v) => ({
@@ -142,7 +144,9 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
         </InlineField>
       </InlineFieldRow>
 
-      {type === 'sql' ? (
+      {type === 'status' ? (
+        <StatusQueryEditor query={query} onChange={onChange} onRunQuery={onRunQuery} />
+      ) : type === 'sql' ? (
         <>
           <InlineFieldRow>
             <InlineField
