@@ -156,10 +156,13 @@ describe('formats', () => {
   it('writes NDJSON.gz beside Parquet, under its own prefix, with the same rows', async () => {
     const out = await tmpDir('both');
     const now = DAY + 26 * HOUR;
-    await runSync(ingestContext(out, new SampleSource(), { formats: ['parquet', 'ndjson'], now: () => now }), {
-      from: DAY,
-      to: DAY + 26 * HOUR,
-    });
+    await runSync(
+      ingestContext(out, new SampleSource(), { formats: ['parquet', 'ndjson'], now: () => now }),
+      {
+        from: DAY,
+        to: DAY + 26 * HOUR,
+      },
+    );
     const parquetKeys = await listKeys(out, 'events');
     const jsonKeys = await listKeys(out, 'events-ndjson');
     expect(jsonKeys.map((k) => k.replace('events-ndjson/', '').replace('.ndjson.gz', ''))).toEqual(
