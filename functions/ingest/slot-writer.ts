@@ -111,9 +111,7 @@ export class SlotWriter {
   /** Ends the last slot and, in day mode, commits the day object. */
   async end(): Promise<void> {
     await this.endSlot();
-    if (this.o.day === undefined) return;
-    if (this.events && this.events.rows > 0) this.o.summary.daysWritten++;
-    await this.commitEvents();
+    if (this.o.day !== undefined) await this.commitDay();
   }
 
   /** Drops every object not yet committed: what is stored stays as it was. */
@@ -128,6 +126,12 @@ export class SlotWriter {
     this.o.summary.quarantined += this.quarantine?.count ?? 0;
     this.quarantine = null;
     if (this.o.day === undefined) await this.commitEvents();
+  }
+
+  /** The commit point of a day written whole (day mode): its events object. */
+  private async commitDay(): Promise<void> {
+    if (this.events && this.events.rows > 0) this.o.summary.daysWritten++;
+    await this.commitEvents();
   }
 
   private async commitEvents(): Promise<void> {
