@@ -7,6 +7,7 @@ import {
   QueryValidationError,
   parseQuery,
   parseRange,
+  type Query,
   type Range,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
@@ -84,6 +85,7 @@ export class QueryService {
     const intervalMs = typeof body.intervalMs === 'number' ? body.intervalMs : undefined;
     const maxDataPoints = typeof body.maxDataPoints === 'number' ? body.maxDataPoints : undefined;
     const table = await this.engine.tableFor(range);
+    let detectionsTable: Promise<string> | undefined;
     const results: Record<string, RefIdResult> = {};
     // Each query succeeds or fails alone: one bad panel does not blank the dashboard.
     await Promise.all(
@@ -102,6 +104,13 @@ export class QueryService {
               if (err instanceof QueryBusyError) throw err;
               throw new QueryValidationError('sql', err.message.split('\n')[0] as string);
             });
+          } else if (query.type === 'detections') {
+            const alerts = { ...opts, table: await (detectionsTable ??= this.engine.detectionsTableFor(range)) };
+            compiled = compileQuery(query, range, alerts);
+            if (query.format === 'events') {
+              results[refId] = await this.alertEvents(query, compiled, signal);
+              return;
+            }
           } else {
             compiled = compileQuery(query, range, opts);
           }
@@ -119,6 +128,36 @@ export class QueryService {
       }),
     );
     return { results };
+  }
+
+  /**
+   * The drill-down from alerts to their events: the alerts first (the compiled alerts query),
+   * then their stored event ids as an events query over the alerts' own time span.
+   */
+  private async alertEvents(
+    query: Extract<Query, { type: 'detections' }>,
+    alertsQuery: CompiledQuery,
+    signal?: AbortSignal,
+  ): Promise<RefIdResult> {
+    const run = { signal, timeoutMs: this.options.timeoutMs };
+    const alerts = await this.engine.run(alertsQuery.sql, alertsQuery.params, run);
+    const at = (name: string) => alerts.columns.findIndex((c) => c.name === name);
+    const [iIds, iFirst, iLast] = [at('event_ids'), at('first_ts'), at('last_ts')] as [number, number, number];
+    const rows = alerts.rows.slice(0, alertsQuery.limit);
+    const ids = [...new Set(rows.flatMap((r) => (Array.isArray(r[iIds]) ? (r[iIds] as string[]) : [])))];
+    const events = { refId: query.refId, type: 'events' as const, limit: MAX_LIMIT, order: 'asc' as const };
+    if (ids.length === 0) return { frames: [], status: 200 };
+    const span = {
+      from: Math.min(...rows.map((r) => Number(r[iFirst]))),
+      to: Math.max(...rows.map((r) => Number(r[iLast]))) + 1,
+    };
+    const table = await this.engine.tableFor(span);
+    const compiled = compileQuery({ ...events, filters: { eventIds: ids } }, span, {
+      dialect: this.engine.dialect,
+      table,
+    });
+    const result = await this.engine.run(compiled.sql, compiled.params, run);
+    return { frames: toFrames(events, result, compiled.limit), status: 200 };
   }
 
   /** Values for a template variable: actions, areas, users, ips, roles, ... */

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { SEVERITIES } from './columns.js';
 
 /**
  * A detection rule: one YAML file, declarative. Its `sql` selects the matching events over the
@@ -9,8 +10,7 @@ import { z } from 'zod';
  * (`window` long, aligned to the epoch), computes `measure` per group, and raises an alert where it
  * reaches `threshold` (and `condition`, an extra test over the group, holds).
  */
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from './columns.js';
 
 const DURATION = /^(\d+[smhd])+$/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,3 +1,4 @@
+import { ALERT_COLUMNS_SHOWN, compileDetectionsQuery } from '../detections/query.js';
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
 import { columnsOf, type GroupField } from './fields.js';
@@ -142,6 +143,7 @@ export function filterSql(filters: Filters | undefined, d: Dialect, params: Para
   if (f.resourceTypes?.length) out.push(inList('resource_type', f.resourceTypes, params));
   if (f.resourceIds?.length) out.push(inList('resource_id', f.resourceIds, params));
   if (f.bodyContains) out.push(contains('request_body', f.bodyContains, params));
+  if (f.eventIds?.length) out.push(inList('event_id', f.eventIds, params));
   if (f.knownAction !== undefined) {
     params.push({ type: 'bool', value: f.knownAction });
     out.push('known_action = ?');
@@ -231,6 +233,9 @@ export function compileQuery(
         params,
       };
     }
+    case 'detections':
+      // Over the detections table: opts.table is the engine's detectionsTableFor(range).
+      return compileDetectionsQuery(query, range, opts);
     case 'stat': {
       const w = where(range, query.filters, d, params);
       const field = query.metric === 'distinct' ? query.field : undefined;
@@ -245,6 +250,7 @@ export function compileQuery(
 
 /** Columns a compiled structured query reads (for tests and docs: nothing else is selected). */
 export function columnsRead(query: Exclude<Query, { type: 'sql' }>): string[] {
+  if (query.type === 'detections') return ['dt', ...ALERT_COLUMNS_SHOWN];
   const cols = new Set<string>(['dt', 'ts']);
   if (query.type === 'events') EVENT_COLUMNS_SHOWN.forEach((c) => cols.add(c));
   const field =
