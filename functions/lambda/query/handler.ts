@@ -37,6 +37,7 @@ function build(): ReturnType<typeof createApi> {
     workGroup: env.CLOSER_ATHENA_WORKGROUP,
     database: env.CLOSER_ATHENA_DATABASE || undefined,
     table: env.CLOSER_ATHENA_TABLE || undefined,
+    detectionsTable: env.CLOSER_ATHENA_DETECTIONS_TABLE || undefined,
   });
   const service = new QueryService(engine, {
     timeoutMs: Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000),
