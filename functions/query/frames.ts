@@ -66,7 +66,12 @@ function detectionFrames(
       meta: meta(cut, {
         preferredVisualisationType: 'table',
         notices: truncated
-          ? [{ severity: 'warning', text: `Showing the newest ${limit} alerts: more match. Narrow the range or filters.` }]
+          ? [
+              {
+                severity: 'warning',
+                text: `Showing the newest ${limit} alerts: more match. Narrow the range or filters.`,
+              },
+            ]
           : [],
         custom: { truncated, limit },
       }),

@@ -1,4 +1,6 @@
 import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
+import { BUILTIN_RULES } from '../../shared/detections/builtin.js';
+import { SEVERITIES } from '../../shared/detections/columns.js';
 import { compileQuery, type CompiledQuery } from '../../shared/query/compile.js';
 import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
 import {
@@ -105,7 +107,10 @@ export class QueryService {
               throw new QueryValidationError('sql', err.message.split('\n')[0] as string);
             });
           } else if (query.type === 'detections') {
-            const alerts = { ...opts, table: await (detectionsTable ??= this.engine.detectionsTableFor(range)) };
+            const alerts = {
+              ...opts,
+              table: await (detectionsTable ??= this.engine.detectionsTableFor(range)),
+            };
             compiled = compileQuery(query, range, alerts);
             if (query.format === 'events') {
               results[refId] = await this.alertEvents(query, compiled, signal);
@@ -142,7 +147,11 @@ export class QueryService {
     const run = { signal, timeoutMs: this.options.timeoutMs };
     const alerts = await this.engine.run(alertsQuery.sql, alertsQuery.params, run);
     const at = (name: string) => alerts.columns.findIndex((c) => c.name === name);
-    const [iIds, iFirst, iLast] = [at('event_ids'), at('first_ts'), at('last_ts')] as [number, number, number];
+    const [iIds, iFirst, iLast] = [at('event_ids'), at('first_ts'), at('last_ts')] as [
+      number,
+      number,
+      number,
+    ];
     const rows = alerts.rows.slice(0, alertsQuery.limit);
     const ids = [...new Set(rows.flatMap((r) => (Array.isArray(r[iIds]) ? (r[iIds] as string[]) : [])))];
     const events = { refId: query.refId, type: 'events' as const, limit: MAX_LIMIT, order: 'asc' as const };
@@ -173,8 +182,13 @@ export class QueryService {
     values: { text: string; value: string }[];
   }> {
     const name = String(body.variable ?? '');
+    if (name === 'rules' || name === 'severities') return this.detectionVariable(name, body.range, signal);
     const field = VARIABLES[name];
-    if (!field) throw new BadRequest(`variable: one of ${Object.keys(VARIABLES).join(', ')}`, 'variable');
+    if (!field)
+      throw new BadRequest(
+        `variable: one of ${[...Object.keys(VARIABLES), 'rules', 'severities'].join(', ')}`,
+        'variable',
+      );
     const filters = body.filters === undefined ? undefined : FiltersSchema.safeParse(body.filters);
     if (filters && !filters.success)
       throw new BadRequest(`filters: ${filters.error.issues[0]?.message}`, 'filters');
@@ -201,6 +215,32 @@ export class QueryService {
           ? [...new Set([...seen, ...Object.keys(AREAS)])]
           : seen;
     return { values: all.map((v) => ({ text: v, value: v })) };
+  }
+
+  /** Severities (all four), and rules: the built-in ones plus those with alerts in the range. */
+  private async detectionVariable(
+    name: 'rules' | 'severities',
+    rawRange: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ values: { text: string; value: string }[] }> {
+    const listed = name === 'severities' ? [...SEVERITIES] : [...BUILTIN_RULES];
+    let seen: string[] = [];
+    if (name === 'rules') {
+      const range = this.range(rawRange);
+      const table = await this.engine.detectionsTableFor(range);
+      const compiled = compileQuery({ type: 'detections', format: 'timeseries', interval: '366d' }, range, {
+        dialect: this.engine.dialect,
+        table,
+      });
+      const result = await this.engine
+        .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
+        .catch((err: unknown) => {
+          if (err instanceof QueryBusyError) throw new Unavailable(err.message);
+          throw err;
+        });
+      seen = result.rows.map((r) => String(r[1]));
+    }
+    return { values: [...new Set([...listed, ...seen])].map((v) => ({ text: v, value: v })) };
   }
 
   catalog() {

@@ -212,7 +212,9 @@ describe('serverless package', () => {
     const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
     expect(bySid.ReadTheEventsAndAlertsOnly?.Action).toEqual(['s3:GetObject']);
     expect(JSON.stringify(bySid.ReadTheEventsAndAlertsOnly?.Resource)).toContain('/closer-audit/events/*');
-    expect(JSON.stringify(bySid.ReadTheEventsAndAlertsOnly?.Resource)).toContain('/closer-audit/detections/*');
+    expect(JSON.stringify(bySid.ReadTheEventsAndAlertsOnly?.Resource)).toContain(
+      '/closer-audit/detections/*',
+    );
     // Writes go only to Athena's result location, never to the events.
     for (const st of statements.filter((x) => x.Action.includes('s3:PutObject'))) {
       expect(JSON.stringify(st.Resource)).toContain('/athena-results/*');
@@ -238,7 +240,12 @@ describe('closer-audit ddl', () => {
   it('prints the detections table after the events table', async () => {
     const out = await cli(['ddl', '--location', 's3://audit-bucket/closer-audit']);
     expect(out.code).toBe(0);
-    const expected = athenaDdl('s3://audit-bucket/closer-audit', 'closer_audit', 'detections', DETECTIONS_TABLE);
+    const expected = athenaDdl(
+      's3://audit-bucket/closer-audit',
+      'closer_audit',
+      'detections',
+      DETECTIONS_TABLE,
+    );
     expect(out.stdout).toBe(`${athenaDdl('s3://audit-bucket/closer-audit')}\n\n${expected}\n`);
     for (const c of DETECTION_COLUMNS) expect(expected).toContain(`\`${c.name}\``);
     expect(expected).toContain("LOCATION 's3://audit-bucket/closer-audit/detections/'");

@@ -68,7 +68,10 @@ export function alertMessage(a: RaisedAlert): AlertMessage {
 }
 
 /** Publishes to one topic; severity and rule travel as message attributes (for filter policies). */
-export function snsPublisher(topicArn: string, client: Pick<SNSClient, 'send'> = new SNSClient({})): AlertPublisher {
+export function snsPublisher(
+  topicArn: string,
+  client: Pick<SNSClient, 'send'> = new SNSClient({}),
+): AlertPublisher {
   return {
     async publish(m) {
       await client.send(
@@ -124,10 +127,13 @@ export async function runDetectionStep(range: Range, deps: DetectionStepDeps): P
   const report = await runDetections(deps.engine, rules, range, {
     storage: deps.storage,
     timeoutMs:
-      budget === undefined ? undefined : Math.max(5_000, Math.min(120_000, budget / Math.max(1, rules.length))),
+      budget === undefined
+        ? undefined
+        : Math.max(5_000, Math.min(120_000, budget / Math.max(1, rules.length))),
     now: deps.now,
   });
-  for (const f of report.failures) deps.log.warn('detection rule failed', { file: f.file, reason: f.message });
+  for (const f of report.failures)
+    deps.log.warn('detection rule failed', { file: f.file, reason: f.message });
   const fresh = report.alerts.filter((a) => a.isNew);
   const result: DetectionStepResult = {
     rulesRun: report.rulesRun,
@@ -140,7 +146,13 @@ export async function runDetectionStep(range: Range, deps: DetectionStepDeps): P
     dropped: 0,
   };
   for (const a of fresh)
-    deps.log.info('alert', { id: a.id, rule: a.rule, severity: a.severity, title: a.title, entity: a.entity });
+    deps.log.info('alert', {
+      id: a.id,
+      rule: a.rule,
+      severity: a.severity,
+      title: a.title,
+      entity: a.entity,
+    });
   if (!deps.publisher) return result;
 
   // Queued before sending: a run that dies mid-way leaves them for the next one.

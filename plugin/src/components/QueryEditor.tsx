@@ -13,6 +13,7 @@ import {
 import type { GroupField } from '../../../shared/query/fields.js';
 import { actionOptions, areaOptions, groupFieldOptions } from '../catalog.js';
 import type { CloserDataSource } from '../datasource.js';
+import { DetectionsEditor } from './DetectionsEditor.js';
 import type { CloserFilters, CloserOptions, CloserQuery } from '../types.js';
 
 type Props = QueryEditorProps<CloserDataSource, CloserQuery, CloserOptions>;
@@ -37,6 +38,11 @@ const TYPES: Array<SelectableValue<QueryType>> = [
   { label: 'Top N', value: 'topn', description: "A field's most frequent values with counts" },
   { label: 'Stat', value: 'stat', description: 'One number: a count, or distinct values of a field' },
   { label: 'Raw SQL', value: 'sql', description: 'Your own SELECT, with the $__ macros' },
+  {
+    label: 'Detections',
+    value: 'detections',
+    description: 'Alerts the detection rules raised, or their events',
+  },
 ];
 
 const OUTCOMES: Array<SelectableValue<string>> = ['success', 'failure', 'unknown'].map((v) => ({
@@ -142,7 +148,9 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
         </InlineField>
       </InlineFieldRow>
 
-      {type === 'sql' ? (
+      {type === 'detections' ? (
+        <DetectionsEditor query={query} update={update} id={id} />
+      ) : type === 'sql' ? (
         <>
           <InlineFieldRow>
             <InlineField
@@ -395,7 +403,7 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
                   inputId={id('split-by')}
                   width={30}
                   options={groupFieldOptions()}
-                  value={query.splitBy ?? null}
+                  value={(query.splitBy as GroupField | undefined) ?? null}
                   onChange={(v) => update({ splitBy: v?.value })}
                   isClearable
                   placeholder="No split"
