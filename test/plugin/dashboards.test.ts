@@ -123,11 +123,12 @@ function typeCheck(): string[] {
 }
 
 describe(`the bundled dashboards against ${GRAFANA_NAME}'s dashboard schema`, () => {
-  it('are four, each with panels', () => {
+  it('are five, each with panels', () => {
     expect(dashboards.map((d) => d.file)).toEqual([
       'agent-lifecycle.json',
       'authentication.json',
       'configuration-changes.json',
+      'detections.json',
       'overview.json',
     ]);
     for (const d of dashboards) expect(d.json.panels.length).toBeGreaterThan(0);

@@ -18,12 +18,18 @@ import { tmpDir } from '../support/tmp.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dashboardsDir = path.join(root, 'plugin/dashboards');
-const FILES = ['overview.json', 'authentication.json', 'configuration-changes.json', 'agent-lifecycle.json'];
+const FILES = [
+  'overview.json',
+  'authentication.json',
+  'configuration-changes.json',
+  'agent-lifecycle.json',
+  'detections.json',
+];
 const DATASOURCE_TYPE = 'closer-audit-datasource';
 const DATASOURCE_REF = '${datasource}';
 /** Grafana-side keys of a target; everything else is the query model's. */
 const GRAFANA_KEYS = ['datasource'];
-const VARIABLE_QUERIES = ['actions', 'areas', 'users', 'ips', 'roles'];
+const VARIABLE_QUERIES = ['actions', 'areas', 'users', 'ips', 'roles', 'rules', 'severities'];
 /** A plausible value per template variable, as the plugin would put in. */
 const SAMPLE_VALUES: Record<string, string> = {
   action: 'agent_login',
@@ -31,6 +37,9 @@ const SAMPLE_VALUES: Record<string, string> = {
   user: '6f1c2d3e-0000-4000-8000-000000000001',
   ip: '1.2.3.4',
   role: 'ADMIN',
+  rule: 'password-spraying',
+  severity: 'high',
+  alert: '0123456789abcdef0123456789abcdef',
 };
 const RANGE = { from: '2026-11-25T00:00:00Z', to: '2026-11-26T00:00:00Z' };
 const CATALOG = new Set(ACTIONS.map((a) => a.action));
@@ -96,10 +105,10 @@ function actionsInFilters(query: Query): string[] {
 }
 
 describe('bundled dashboards', () => {
-  it('are the four files, each valid JSON with its own stable uid, tagged closer-audit', () => {
-    expect(dashboards).toHaveLength(4);
+  it('are the five files, each valid JSON with its own stable uid, tagged closer-audit', () => {
+    expect(dashboards).toHaveLength(5);
     const uids = dashboards.map(([, d]) => d.uid);
-    expect(new Set(uids).size).toBe(4);
+    expect(new Set(uids).size).toBe(5);
     for (const [file, d] of dashboards) {
       expect(d.uid).toMatch(/^closer-audit-[a-z-]+$/);
       expect(d.uid.length).toBeLessThanOrEqual(40);
@@ -109,7 +118,7 @@ describe('bundled dashboards', () => {
       expect(typeof d.title).toBe('string');
       expect(d.title).toMatch(/^Closer audit: /);
     }
-    expect(new Set(dashboards.map(([, d]) => d.title)).size).toBe(4);
+    expect(new Set(dashboards.map(([, d]) => d.title)).size).toBe(5);
   });
 
   it('link to one another (a dashboards link by the shared tag, keeping time and variables)', () => {
@@ -158,7 +167,10 @@ describe.each(dashboards)('%s', (file, d) => {
     const ds = vars.find((v) => v.name === 'datasource');
     expect(ds).toMatchObject({ type: 'datasource', query: DATASOURCE_TYPE, multi: false });
     expect(new Set(vars.map((v) => v.name)).size).toBe(vars.length);
-    for (const v of vars.filter((x) => x.name !== 'datasource')) {
+    // The detections dashboard's alert id: a text box its alerts table's links fill in.
+    const alert = vars.find((v) => v.name === 'alert');
+    if (alert) expect([file, alert.type]).toEqual(['detections.json', 'textbox']);
+    for (const v of vars.filter((x) => x.name !== 'datasource' && x !== alert)) {
       expect(v.type).toBe('query');
       expect(v.datasource).toEqual({ type: DATASOURCE_TYPE, uid: DATASOURCE_REF });
       expect(VARIABLE_QUERIES).toContain(v.query?.variable);
@@ -248,6 +260,10 @@ describe.each(dashboards)('%s', (file, d) => {
           'metric',
           'sql',
           'order',
+          'format',
+          'rules',
+          'severities',
+          'alertIds',
         ]).toContain(k);
       for (const input of [withSamples(q), withAll(q)]) {
         let parsed: Query | undefined;
@@ -463,6 +479,43 @@ describe('what each dashboard shows', () => {
     const re = new RegExp(pattern?.[1] as string, pattern?.[2]);
     expect(re.test('{"role":"ADMIN"}')).toBe(true);
     expect(re.test('{"role":"AGENT"}')).toBe(false);
+  });
+});
+
+describe('detections in Grafana', () => {
+  const byFile = Object.fromEntries(dashboards) as Record<string, any>;
+
+  it('detections: alerts over time by rule and by severity, the latest alerts linked to their events', () => {
+    const d = byFile['detections.json'];
+    const qs = targets(d).map(({ panel, target }) => ({
+      panel,
+      q: parseQuery(withSamples(queryOf(target))),
+    }));
+    const of = (pred: (q: any) => boolean) => qs.filter(({ q }) => q.type === 'detections' && pred(q));
+    expect(of((q) => q.format === 'timeseries' && q.splitBy === 'rule')).toHaveLength(1);
+    expect(of((q) => q.format === 'timeseries' && q.splitBy === 'severity')).toHaveLength(1);
+    const [latest] = of((q) => q.format === 'alerts' && q.limit !== undefined);
+    expect(latest?.panel.type).toBe('table');
+    const links = latest?.panel.fieldConfig.overrides.flatMap((o: any) =>
+      o.properties.filter((p: any) => p.id === 'links').flatMap((p: any) => p.value),
+    );
+    expect(links.map((l: any) => l.url)).toEqual([expect.stringContaining('var-alert=${__data.fields.id}')]);
+    const [events] = of((q) => q.format === 'events');
+    expect(events?.q).toMatchObject({ alertIds: [SAMPLE_VALUES.alert] });
+    // With no alert picked the drill-down shows the latest alerts' events.
+    expect(parseQuery(withAll(queryOf(events?.panel.targets[0])))).not.toHaveProperty('alertIds');
+  });
+
+  it('every dashboard shows the alerts as annotations', () => {
+    for (const [file, d] of dashboards) {
+      const anno = d.annotations.list.filter((a: any) => a.datasource?.type === DATASOURCE_TYPE);
+      expect([file, anno.map((a: any) => a.target)]).toEqual([
+        file,
+        [{ refId: 'Anno', type: 'detections', format: 'alerts' }],
+      ]);
+      expect(anno[0].datasource.uid).toBe(DATASOURCE_REF);
+      expect(parseQuery(anno[0].target).type).toBe('detections');
+    }
   });
 });
 
