@@ -87,8 +87,9 @@ export const annotationSupport: AnnotationSupport<CloserQuery> = {
   },
   prepareQuery(anno: AnnotationQuery<CloserQuery>): CloserQuery | undefined {
     const target = anno.target ?? defaultAnnotationQuery();
-    // Alerts of the detection rules, or events (the default).
-    if (target.type === 'detections')
+    // Alerts of the detection rules, or events (the default). A dashboard's JSON names the
+    // detections by Grafana's own `queryType` key, which its annotation schema allows.
+    if (target.type === 'detections' || target.queryType === 'detections')
       return { ...target, refId: target.refId || 'Anno', type: 'detections', format: 'alerts' };
     return { ...target, refId: target.refId || 'Anno', type: 'events' };
   },

@@ -509,12 +509,13 @@ describe('detections in Grafana', () => {
   it('every dashboard shows the alerts as annotations', () => {
     for (const [file, d] of dashboards) {
       const anno = d.annotations.list.filter((a: any) => a.datasource?.type === DATASOURCE_TYPE);
+      // Grafana's queryType key (its annotation schema has no other); the plugin reads it as the type.
       expect([file, anno.map((a: any) => a.target)]).toEqual([
         file,
-        [{ refId: 'Anno', type: 'detections', format: 'alerts' }],
+        [{ refId: 'Anno', queryType: 'detections' }],
       ]);
       expect(anno[0].datasource.uid).toBe(DATASOURCE_REF);
-      expect(parseQuery(anno[0].target).type).toBe('detections');
+      expect(parseQuery({ refId: 'Anno', type: anno[0].target.queryType }).type).toBe('detections');
     }
   });
 });
