@@ -8,7 +8,13 @@ import { copyFile, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { glueColumns, partitionKeys, tableProperties } from '../shared/schema/athena.js';
+import {
+  DETECTIONS_TABLE,
+  EVENTS_TABLE,
+  glueColumns,
+  partitionKeys,
+  tableProperties,
+} from '../shared/schema/athena.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/functions');
@@ -89,15 +95,29 @@ export async function bundleCli(): Promise<number> {
  */
 export async function writeGlueTable(): Promise<string> {
   const location = 's3://${AuditBucket}/${self:custom.dataPrefix}';
-  const parameters: Record<string, unknown> = { ...tableProperties(location) };
-  parameters['storage.location.template'] = {
-    'Fn::Sub': (parameters['storage.location.template'] as string).replace('${dt}', '${!dt}'),
+  const parametersOf = (folder: string) => {
+    const parameters: Record<string, unknown> = { ...tableProperties(location, folder) };
+    parameters['storage.location.template'] = {
+      'Fn::Sub': (parameters['storage.location.template'] as string).replace('${dt}', '${!dt}'),
+    };
+    return parameters;
   };
   const file = path.join(root, 'dist/deploy/glue-table.json');
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(
     file,
-    JSON.stringify({ columns: glueColumns(), partitionKeys: partitionKeys(), parameters }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        columns: glueColumns(),
+        partitionKeys: partitionKeys(),
+        parameters: parametersOf(EVENTS_TABLE.folder),
+        // The detections table (alerts under detections/dt=…/), the same way.
+        detectionsColumns: glueColumns(DETECTIONS_TABLE.columns),
+        detectionsParameters: parametersOf(DETECTIONS_TABLE.folder),
+      },
+      null,
+      2,
+    ) + '\n',
   );
   return file;
 }

@@ -101,10 +101,13 @@ export function buildProgram(): Command {
     .action(serveCommand);
   program
     .command('ddl')
-    .description('print the CREATE TABLE (partition projection on dt) for Athena or a Trino Hive catalog')
+    .description(
+      'print the CREATE TABLEs (events and detections; partition projection on dt) for Athena or a Trino Hive catalog',
+    )
     .requiredOption('--location <url>', 'the sync target, s3://bucket/prefix')
     .option('--database <name>', 'Glue database (Trino: schema)', DDL_DEFAULTS.database)
     .option('--table <name>', 'table name', DDL_DEFAULTS.table)
+    .option('--detections-table <name>', 'the alerts table name', DDL_DEFAULTS.detectionsTable)
     .option('--engine <engine>', 'athena | trino', 'athena')
     .option('--catalog <name>', 'Trino: the Hive catalog (default hive)')
     .option('--partitions <how>', 'Trino: projection (default) | registered')

@@ -169,3 +169,25 @@ function stripRaised(a: RaisedAlert): Alert {
   const { isNew: _n, description: _d, next_steps: _s, ...alert } = a;
   return alert;
 }
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** An alert as one JSON object: what `detect --json` prints and the Lambda publishes to SNS. */
+export function alertJson(a: RaisedAlert): Record<string, unknown> {
+  return {
+    rule: a.rule,
+    title: a.title,
+    severity: a.severity,
+    technique: a.technique,
+    entity: a.entity,
+    key: a.key,
+    first_ts: iso(a.first_ts),
+    last_ts: iso(a.last_ts),
+    window_start: iso(a.window_start),
+    count: a.count,
+    measure: a.measure,
+    event_ids: a.event_ids,
+    new: a.isNew,
+    id: a.id,
+  };
+}

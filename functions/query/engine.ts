@@ -62,6 +62,8 @@ export interface QueryEngine {
   readonly name?: string;
   /** The table expression for queries over this range (DuckDB: only that range's day files). */
   tableFor(range: Range): Promise<string>;
+  /** The detections table (alerts the rules raised) for this range, as tableFor is for the events. */
+  detectionsTableFor(range: Range): Promise<string>;
   run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;
   /** Refuses raw SQL that is not exactly one read-only statement (throws with the reason). */
   checkReadOnly(sql: string): Promise<void>;

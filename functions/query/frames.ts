@@ -44,6 +44,42 @@ function eventLine(row: Partial<Record<ColumnName, unknown>>): string {
   return `${row.action ?? '(no action)'}${who}${from}${outcome}${status}`;
 }
 
+/** Alerts as a table (newest first), or counted over time per rule or severity. */
+function detectionFrames(
+  query: Extract<Query, { type: 'detections' }>,
+  result: QueryResult,
+  limit?: number,
+): Frame[] {
+  if (query.format === 'timeseries')
+    return toFrames({ refId: query.refId, type: 'timeseries', splitBy: undefined }, result).map((f) => ({
+      ...f,
+      fields: f.fields.map((x) =>
+        x.labels ? { ...x, labels: { [query.splitBy ?? 'rule']: f.name as string } } : x,
+      ),
+    }));
+  const truncated = limit !== undefined && result.rows.length > limit;
+  const cut: QueryResult = truncated ? { ...result, rows: result.rows.slice(0, limit) } : result;
+  return [
+    {
+      refId: query.refId,
+      name: 'detections',
+      fields: result.columns.map((_, i) => column(cut, i)),
+      meta: meta(cut, {
+        preferredVisualisationType: 'table',
+        notices: truncated
+          ? [
+              {
+                severity: 'warning',
+                text: `Showing the newest ${limit} alerts: more match. Narrow the range or filters.`,
+              },
+            ]
+          : [],
+        custom: { truncated, limit },
+      }),
+    },
+  ];
+}
+
 export function toFrames(query: Query, result: QueryResult, limit?: number): Frame[] {
   const refId = query.refId;
   switch (query.type) {
@@ -121,6 +157,8 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
       ];
     case 'stat':
       return [{ refId, name: 'value', fields: [column(result, 0, 'number')], meta: meta(result) }];
+    case 'detections':
+      return detectionFrames(query, result, limit);
     case 'sql': {
       const notices: Frame['meta']['notices'] = result.truncated
         ? [

@@ -1,4 +1,6 @@
 import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
+import { BUILTIN_RULES } from '../../shared/detections/builtin.js';
+import { SEVERITIES } from '../../shared/detections/columns.js';
 import { compileQuery, type CompiledQuery } from '../../shared/query/compile.js';
 import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
 import {
@@ -7,6 +9,7 @@ import {
   QueryValidationError,
   parseQuery,
   parseRange,
+  type Query,
   type Range,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
@@ -84,6 +87,7 @@ export class QueryService {
     const intervalMs = typeof body.intervalMs === 'number' ? body.intervalMs : undefined;
     const maxDataPoints = typeof body.maxDataPoints === 'number' ? body.maxDataPoints : undefined;
     const table = await this.engine.tableFor(range);
+    let detectionsTable: Promise<string> | undefined;
     const results: Record<string, RefIdResult> = {};
     // Each query succeeds or fails alone: one bad panel does not blank the dashboard.
     await Promise.all(
@@ -102,6 +106,16 @@ export class QueryService {
               if (err instanceof QueryBusyError) throw err;
               throw new QueryValidationError('sql', err.message.split('\n')[0] as string);
             });
+          } else if (query.type === 'detections') {
+            const alerts = {
+              ...opts,
+              table: await (detectionsTable ??= this.engine.detectionsTableFor(range)),
+            };
+            compiled = compileQuery(query, range, alerts);
+            if (query.format === 'events') {
+              results[refId] = await this.alertEvents(query, compiled, signal);
+              return;
+            }
           } else {
             compiled = compileQuery(query, range, opts);
           }
@@ -121,6 +135,40 @@ export class QueryService {
     return { results };
   }
 
+  /**
+   * The drill-down from alerts to their events: the alerts first (the compiled alerts query),
+   * then their stored event ids as an events query over the alerts' own time span.
+   */
+  private async alertEvents(
+    query: Extract<Query, { type: 'detections' }>,
+    alertsQuery: CompiledQuery,
+    signal?: AbortSignal,
+  ): Promise<RefIdResult> {
+    const run = { signal, timeoutMs: this.options.timeoutMs };
+    const alerts = await this.engine.run(alertsQuery.sql, alertsQuery.params, run);
+    const at = (name: string) => alerts.columns.findIndex((c) => c.name === name);
+    const [iIds, iFirst, iLast] = [at('event_ids'), at('first_ts'), at('last_ts')] as [
+      number,
+      number,
+      number,
+    ];
+    const rows = alerts.rows.slice(0, alertsQuery.limit);
+    const ids = [...new Set(rows.flatMap((r) => (Array.isArray(r[iIds]) ? (r[iIds] as string[]) : [])))];
+    const events = { refId: query.refId, type: 'events' as const, limit: MAX_LIMIT, order: 'asc' as const };
+    if (ids.length === 0) return { frames: [], status: 200 };
+    const span = {
+      from: Math.min(...rows.map((r) => Number(r[iFirst]))),
+      to: Math.max(...rows.map((r) => Number(r[iLast]))) + 1,
+    };
+    const table = await this.engine.tableFor(span);
+    const compiled = compileQuery({ ...events, filters: { eventIds: ids } }, span, {
+      dialect: this.engine.dialect,
+      table,
+    });
+    const result = await this.engine.run(compiled.sql, compiled.params, run);
+    return { frames: toFrames(events, result, compiled.limit), status: 200 };
+  }
+
   /** Values for a template variable: actions, areas, users, ips, roles, ... */
   async variables(
     body: {
@@ -134,8 +182,13 @@ export class QueryService {
     values: { text: string; value: string }[];
   }> {
     const name = String(body.variable ?? '');
+    if (name === 'rules' || name === 'severities') return this.detectionVariable(name, body.range, signal);
     const field = VARIABLES[name];
-    if (!field) throw new BadRequest(`variable: one of ${Object.keys(VARIABLES).join(', ')}`, 'variable');
+    if (!field)
+      throw new BadRequest(
+        `variable: one of ${[...Object.keys(VARIABLES), 'rules', 'severities'].join(', ')}`,
+        'variable',
+      );
     const filters = body.filters === undefined ? undefined : FiltersSchema.safeParse(body.filters);
     if (filters && !filters.success)
       throw new BadRequest(`filters: ${filters.error.issues[0]?.message}`, 'filters');
@@ -162,6 +215,32 @@ export class QueryService {
           ? [...new Set([...seen, ...Object.keys(AREAS)])]
           : seen;
     return { values: all.map((v) => ({ text: v, value: v })) };
+  }
+
+  /** Severities (all four), and rules: the built-in ones plus those with alerts in the range. */
+  private async detectionVariable(
+    name: 'rules' | 'severities',
+    rawRange: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ values: { text: string; value: string }[] }> {
+    const listed = name === 'severities' ? [...SEVERITIES] : [...BUILTIN_RULES];
+    let seen: string[] = [];
+    if (name === 'rules') {
+      const range = this.range(rawRange);
+      const table = await this.engine.detectionsTableFor(range);
+      const compiled = compileQuery({ type: 'detections', format: 'timeseries', interval: '366d' }, range, {
+        dialect: this.engine.dialect,
+        table,
+      });
+      const result = await this.engine
+        .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
+        .catch((err: unknown) => {
+          if (err instanceof QueryBusyError) throw new Unavailable(err.message);
+          throw err;
+        });
+      seen = result.rows.map((r) => String(r[1]));
+    }
+    return { values: [...new Set([...listed, ...seen])].map((v) => ({ text: v, value: v })) };
   }
 
   catalog() {

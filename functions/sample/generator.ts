@@ -1,3 +1,4 @@
+import { BUILTIN_RULES } from '../../shared/detections/builtin.js';
 import { ACTIONS, lookupAction } from '../../shared/catalog/actions.js';
 import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import type { RawHit } from '../../shared/normalise/normalise.js';
@@ -255,18 +256,7 @@ function nest(fields: Record<string, unknown>): Record<string, unknown> {
  * `closer-audit sample --attacks`: each is a handful of hits within minutes, with ids
  * `attack-<scenario>-<n>` so a test (or a demo) can tell them from the benign feed around them.
  */
-export const ATTACK_SCENARIOS = [
-  'password-brute-force-ip',
-  'password-brute-force-user',
-  'password-spraying',
-  'login-success-after-failures',
-  'role-change-to-admin',
-  'admin-login-new-ip',
-  'agent-deactivation-burst',
-  'configuration-deletion-burst',
-  'password-reset-burst',
-  'credential-created',
-] as const;
+export const ATTACK_SCENARIOS = BUILTIN_RULES;
 export type AttackScenario = (typeof ATTACK_SCENARIOS)[number];
 
 /** Addresses no sample agent or customer uses (TEST-NET-3), one per scenario. */

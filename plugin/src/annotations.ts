@@ -51,6 +51,34 @@ export function eventsToAnnotations(frames: DataFrame[]): AnnotationEvent[] {
   return out;
 }
 
+/** Alerts frames (the `detections` query type) as region annotations: first to last event. */
+export function alertsToAnnotations(frames: DataFrame[]): AnnotationEvent[] {
+  const out: AnnotationEvent[] = [];
+  for (const frame of frames) {
+    const first = column(frame, 'first_ts');
+    const title = column(frame, 'title');
+    if (!first || !title) continue;
+    const last = column(frame, 'last_ts');
+    const severity = column(frame, 'severity');
+    const rule = column(frame, 'rule');
+    const technique = column(frame, 'technique');
+    const count = column(frame, 'count');
+    for (let i = 0; i < first.length; i++) {
+      const end = Number(last?.[i] ?? first[i]);
+      out.push({
+        time: Number(first[i]),
+        ...(end > Number(first[i]) ? { timeEnd: end, isRegion: true } : {}),
+        title: `${String(severity?.[i] ?? '').toUpperCase()}: ${String(title[i])}`,
+        text: `${rule?.[i] ?? ''} (${technique?.[i] ?? ''}), ${count?.[i] ?? '?'} events`,
+        tags: ['detection', severity?.[i], rule?.[i]].filter(
+          (t): t is string => typeof t === 'string' && t !== '',
+        ),
+      });
+    }
+  }
+  return out;
+}
+
 export const annotationSupport: AnnotationSupport<CloserQuery> = {
   getDefaultQuery: () => defaultAnnotationQuery(),
   prepareAnnotation(json: AnnotationQuery<CloserQuery>): AnnotationQuery<CloserQuery> {
@@ -59,9 +87,17 @@ export const annotationSupport: AnnotationSupport<CloserQuery> = {
   },
   prepareQuery(anno: AnnotationQuery<CloserQuery>): CloserQuery | undefined {
     const target = anno.target ?? defaultAnnotationQuery();
+    // Alerts of the detection rules, or events (the default). A dashboard's JSON names the
+    // detections by Grafana's own `queryType` key, which its annotation schema allows.
+    if (target.type === 'detections' || target.queryType === 'detections')
+      return { ...target, refId: target.refId || 'Anno', type: 'detections', format: 'alerts' };
     return { ...target, refId: target.refId || 'Anno', type: 'events' };
   },
   processEvents(_anno: AnnotationQuery<CloserQuery>, data: DataFrame[]): Observable<AnnotationEvent[]> {
-    return of(eventsToAnnotations(data));
+    const alerts = data.filter((f) => f.name === 'detections');
+    return of([
+      ...alertsToAnnotations(alerts),
+      ...eventsToAnnotations(data.filter((f) => f.name !== 'detections')),
+    ]);
   },
 };

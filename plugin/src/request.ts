@@ -11,7 +11,11 @@ const FIELDS_OF: Record<NonNullable<CloserQuery['type']>, ReadonlyArray<keyof Cl
   sql: ['sql'],
   // Answered from GET /status (./status.ts), never sent to POST /query.
   status: ['statusView'],
+  detections: ['format', 'rules', 'severities', 'alertIds', 'splitBy', 'interval', 'limit'],
 };
+
+/** The detections query's lists, which take template variables like the filters' lists. */
+const DETECTION_LISTS: ReadonlyArray<keyof CloserQuery> = ['rules', 'severities', 'alertIds'];
 
 const LIST_FILTERS = [
   'actions',
@@ -206,6 +210,11 @@ export function toApiQuery(
       continue;
     }
     if (key === 'field' && type === 'stat' && query.metric !== 'distinct') continue;
+    if (DETECTION_LISTS.includes(key) && Array.isArray(value)) {
+      const list = [...new Set(value.flatMap((x: string) => expandElement(x, templateSrv, scopedVars)))];
+      if (list.length) out[key] = list;
+      continue;
+    }
     if (key === 'sql' && typeof value === 'string') {
       out.sql = interpolateSql(value, templateSrv, scopedVars);
       continue;

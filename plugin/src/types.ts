@@ -18,7 +18,8 @@ export interface CloserQuery extends DataQuery {
   order?: 'desc' | 'asc';
   /** timeseries */
   interval?: string;
-  splitBy?: GroupField;
+  /** timeseries: a field; detections (over time): rule or severity. */
+  splitBy?: GroupField | DetectionSplit;
   maxSeries?: number;
   /** topn, stat (distinct) */
   field?: GroupField;
@@ -27,7 +28,14 @@ export interface CloserQuery extends DataQuery {
   sql?: string;
   /** status: the summary row or a row per day */
   statusView?: StatusView;
+  /** detections: alerts (rows), timeseries (counts), events (of the alerts). */
+  format?: 'alerts' | 'timeseries' | 'events';
+  rules?: string[];
+  severities?: string[];
+  alertIds?: string[];
 }
+
+export type DetectionSplit = 'rule' | 'severity';
 
 /**
  * The model's filters, as stored in a target: a list may hold template variables (`"$user"`)
@@ -38,7 +46,16 @@ export type CloserFilters = {
 };
 
 export type VariableKind =
-  'actions' | 'areas' | 'users' | 'ips' | 'roles' | 'resourceTypes' | 'methods' | 'outcomes';
+  | 'actions'
+  | 'areas'
+  | 'users'
+  | 'ips'
+  | 'roles'
+  | 'resourceTypes'
+  | 'methods'
+  | 'outcomes'
+  | 'rules'
+  | 'severities';
 
 /** A template variable's query, e.g. `{"variable": "users"}`. */
 export interface CloserVariableQuery extends DataQuery {

@@ -1,6 +1,9 @@
 import type { ColumnSpec } from '../event/columns.js';
 import { detectionsPrefix } from '../layout/layout.js';
 
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 /**
  * A stored alert: one row per (rule, entity, window), stored under `detections/dt=…/` as Parquet
  * and read by the `detections` table. Its id is a hash of those three, so a window seen by many

@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../time/duration.js';
+import { SEVERITIES } from './columns.js';
 
 /**
  * A detection rule: one YAML file, declarative. Its `sql` selects the matching events over the
@@ -10,8 +11,7 @@ import { isDuration, parseDuration } from '../time/duration.js';
  * (`window` long, aligned to the epoch), computes `measure` per group, and raises an alert where it
  * reaches `threshold` (and `condition`, an extra test over the group, holds).
  */
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from './columns.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,4 +1,5 @@
 import type { ColumnName } from '../event/columns.js';
+import { compileDetectionsQuery } from '../detections/query.js';
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
 import type { GroupField } from './fields.js';
@@ -143,6 +144,7 @@ export function filterSql(filters: Filters | undefined, d: Dialect, params: Para
   if (f.resourceTypes?.length) out.push(inList('resource_type', f.resourceTypes, params));
   if (f.resourceIds?.length) out.push(inList('resource_id', f.resourceIds, params));
   if (f.bodyContains) out.push(contains('request_body', f.bodyContains, params));
+  if (f.eventIds?.length) out.push(inList('event_id', f.eventIds, params));
   if (f.knownAction !== undefined) {
     params.push({ type: 'bool', value: f.knownAction });
     out.push('known_action = ?');
@@ -232,6 +234,9 @@ export function compileQuery(
         params,
       };
     }
+    case 'detections':
+      // Over the detections table: opts.table is the engine's detectionsTableFor(range).
+      return compileDetectionsQuery(query, range, opts);
     case 'stat': {
       const w = where(range, query.filters, d, params);
       const field = query.metric === 'distinct' ? query.field : undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../time/duration.js';
+import { SEVERITIES } from '../detections/columns.js';
 import { GROUP_FIELDS } from './fields.js';
 
 /**
@@ -37,6 +38,7 @@ export const FiltersSchema = z
     resourceIds: list(text).optional(),
     bodyContains: text.optional(),
     knownAction: z.boolean().optional(),
+    eventIds: list(text).optional(),
   })
   .strict();
 
@@ -88,6 +90,24 @@ export const QuerySchema = z.discriminatedUnion('type', [
       path: ['field'],
     }),
   z.object({ refId: base.refId, type: z.literal('sql'), sql: z.string().min(1).max(20_000) }).strict(),
+  /**
+   * The alerts the detection rules raised (the detections table), whose first event is in the
+   * range: as rows (`alerts`, newest first), counted over time (`timeseries`, split by rule or
+   * severity), or the events of the alerts named by `alertIds` (`events`: the drill-down).
+   */
+  z
+    .object({
+      refId: base.refId,
+      type: z.literal('detections'),
+      format: z.enum(['alerts', 'timeseries', 'events']).optional(),
+      rules: list(text).optional(),
+      severities: list(z.enum(SEVERITIES)).optional(),
+      alertIds: list(text).optional(),
+      splitBy: z.enum(['rule', 'severity']).optional(),
+      interval,
+      limit: z.number().int().min(1).max(MAX_LIMIT).optional(),
+    })
+    .strict(),
 ]);
 
 export const TimeRangeSchema = z

@@ -1,6 +1,13 @@
 import { COLUMN_TYPES } from '../event/column-types.js';
 import { EVENT_COLUMNS, PARTITION_COLUMN, type ColumnSpec } from '../event/columns.js';
-import { DEFAULT_DATABASE, DEFAULT_TABLE, PROJECTION_START, eventsLocation } from './athena.js';
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_TABLE,
+  EVENTS_TABLE,
+  PROJECTION_START,
+  eventsLocation,
+  type TableSpec,
+} from './athena.js';
 
 /**
  * The same table for a self-hosted Trino (or Starburst) Hive catalog, derived from EVENT_COLUMNS
@@ -22,6 +29,8 @@ export interface TrinoDdlOptions {
   schema?: string;
   table?: string;
   partitions?: TrinoPartitions;
+  /** Which table: the events (default) or the detections. */
+  spec?: TableSpec;
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
@@ -69,11 +78,12 @@ export function trinoDdl(options: TrinoDdlOptions): string {
   if (partitions !== 'projection' && partitions !== 'registered')
     throw new Error(`partitions must be projection or registered, not ${String(partitions)}`);
   const projected = partitions === 'projection';
-  const events = eventsLocation(location).replace(/\/+$/, '');
+  const spec = options.spec ?? EVENTS_TABLE;
+  const events = eventsLocation(location, spec.folder).replace(/\/+$/, '');
 
-  const width = Math.max(...EVENT_COLUMNS.map((c) => c.name.length), PARTITION_COLUMN.name.length);
+  const width = Math.max(...spec.columns.map((c) => c.name.length), PARTITION_COLUMN.name.length);
   const pad = (n: string) => `"${n}"${' '.repeat(width - n.length)}`;
-  const cols = EVENT_COLUMNS.map(
+  const cols = spec.columns.map(
     (c) => `  ${pad(c.name)} ${COLUMN_TYPES[c.type].trino} COMMENT ${quote(c.description)}`,
   );
   // Athena's projection.dt.* properties, as Trino's column properties.
@@ -102,7 +112,7 @@ export function trinoDdl(options: TrinoDdlOptions): string {
       `CREATE TABLE IF NOT EXISTS ${trinoTableName(catalog, schema, table)} (`,
       cols.join(',\n'),
       ')',
-      `COMMENT 'Closer audit events, written by closer-audit'`,
+      `COMMENT ${quote(spec.comment)}`,
       'WITH (',
       props.map((p) => `  ${p}`).join(',\n'),
       ')',

@@ -9,8 +9,10 @@ import type { Client } from '@elastic/elasticsearch';
 import { unzipSync } from 'fflate';
 import { LAMBDA_NODE } from '../../functions/build.js';
 import { distribute, generateHour } from '../../functions/sample/generator.js';
+import { DETECTION_COLUMNS } from '../../shared/detections/columns.js';
 import { EVENT_COLUMNS } from '../../shared/event/columns.js';
-import { athenaDdl } from '../../shared/schema/athena.js';
+import { DETECTIONS_TABLE, athenaDdl } from '../../shared/schema/athena.js';
+import { cli } from '../support/cli.js';
 import { policyDocuments, type Resource } from '../support/cloudformation.js';
 import { deployTools, type DeployTools } from '../support/deploy-tools.js';
 import { storedRows } from '../support/duckdb.js';
@@ -50,7 +52,8 @@ beforeAll(async () => {
     {
       cwd: root,
       env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-      timeout: 180_000,
+      // Zipping the bundles takes minutes on a busy machine.
+      timeout: 600_000,
     },
   );
   const template = JSON.parse(await fs.readFile(templateFile, 'utf8')) as {
@@ -91,6 +94,47 @@ describe('serverless package', () => {
     expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toContain('ParquetHiveSerDe');
   });
 
+  it('derives the detections table the same way, over detections/', () => {
+    const input = (resources.DetectionsTable as Resource).Properties.TableInput as Record<string, any>;
+    expect(input.Name).toBe('detections');
+    expect(input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(
+      DETECTION_COLUMNS.map((c) => c.name),
+    );
+    expect(input.StorageDescriptor.Columns.find((c: { Name: string }) => c.Name === 'event_ids').Type).toBe(
+      'array<string>',
+    );
+    expect(input.PartitionKeys).toEqual([expect.objectContaining({ Name: 'dt', Type: 'string' })]);
+    expect(input.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.dt.type': 'date',
+      'storage.location.template': { 'Fn::Sub': 's3://${AuditBucket}/closer-audit/detections/dt=${!dt}/' },
+    });
+  });
+
+  it('publishes alerts to their own topic, mailed to the alarm address, from the ingest only', () => {
+    const topic = resources.DetectionTopic as Resource;
+    expect(topic.Type).toBe('AWS::SNS::Topic');
+    expect((resources.DetectionEmailSubscription as Resource).Properties).toMatchObject({
+      TopicArn: { Ref: 'DetectionTopic' },
+      Protocol: 'email',
+      Endpoint: { Ref: 'AlarmEmail' },
+    });
+    const env = (resources.IngestLambdaFunction as Resource).Properties.Environment as any;
+    expect(env.Variables.CLOSER_ALERT_TOPIC_ARN).toEqual({ Ref: 'DetectionTopic' });
+    expect(env.Variables.CLOSER_ATHENA_WORKGROUP).toEqual({ Ref: 'AthenaWorkGroup' });
+    const publishers = ofType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.Policies).includes('sns:Publish'),
+    );
+    expect(publishers.map(([name]) => name)).toEqual(['IngestRole']);
+    const statements = ((resources.IngestRole as Resource).Properties.Policies as any[]).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+    expect(statements.find((st) => st.Action.includes('sns:Publish'))).toMatchObject({
+      Action: ['sns:Publish'],
+      Resource: { Ref: 'DetectionTopic' },
+    });
+  });
+
   it('grants no wildcard action in any IAM statement', () => {
     const statements = [
       ...ofType('AWS::IAM::Role').flatMap(([, r]) =>
@@ -127,6 +171,7 @@ describe('serverless package', () => {
   it('has the alarms, a locked-down bucket and an Athena v3 workgroup with a scan limit', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.MetricName);
     expect(alarms.sort()).toEqual([
+      'AlertPublishFailures',
       'ApproximateNumberOfMessagesVisible',
       'Errors',
       'FreshnessLagSeconds',
@@ -165,8 +210,11 @@ describe('serverless package', () => {
     const statements = (role.Properties.Policies as { PolicyDocument: { Statement: any[] } }[])[0]
       ?.PolicyDocument.Statement as { Sid: string; Action: string[]; Resource: unknown }[];
     const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
-    expect(bySid.ReadTheEventsOnly?.Action).toEqual(['s3:GetObject']);
-    expect(JSON.stringify(bySid.ReadTheEventsOnly?.Resource)).toContain('/closer-audit/events/*');
+    expect(bySid.ReadTheEventsAndAlertsOnly?.Action).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(bySid.ReadTheEventsAndAlertsOnly?.Resource)).toContain('/closer-audit/events/*');
+    expect(JSON.stringify(bySid.ReadTheEventsAndAlertsOnly?.Resource)).toContain(
+      '/closer-audit/detections/*',
+    );
     // Writes go only to Athena's result location, never to the events.
     for (const st of statements.filter((x) => x.Action.includes('s3:PutObject'))) {
       expect(JSON.stringify(st.Resource)).toContain('/athena-results/*');
@@ -188,6 +236,21 @@ describe('closer-audit ddl', () => {
     expect(ddl).toContain('PARTITIONED BY (`dt` string)');
     expect(() => athenaDdl('./local')).toThrow('s3://bucket/prefix');
   });
+
+  it('prints the detections table after the events table', async () => {
+    const out = await cli(['ddl', '--location', 's3://audit-bucket/closer-audit']);
+    expect(out.code).toBe(0);
+    const expected = athenaDdl(
+      's3://audit-bucket/closer-audit',
+      'closer_audit',
+      'detections',
+      DETECTIONS_TABLE,
+    );
+    expect(out.stdout).toBe(`${athenaDdl('s3://audit-bucket/closer-audit')}\n\n${expected}\n`);
+    for (const c of DETECTION_COLUMNS) expect(expected).toContain(`\`${c.name}\``);
+    expect(expected).toContain("LOCATION 's3://audit-bucket/closer-audit/detections/'");
+    expect(expected).toContain("'projection.dt.type' = 'date'");
+  }, 60_000);
 });
 
 type CfnLintMatch = {

@@ -19,6 +19,7 @@ import { normaliseHit } from '../../shared/normalise/normalise.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import { parseCidr, type Filters } from '../../shared/query/model.js';
 import { Redactor } from '../../shared/redaction/index.js';
+import { DETECTIONS_TABLE } from '../../shared/schema/athena.js';
 import { trinoDdl } from '../../shared/schema/trino.js';
 import { cli, ROOT as REPO } from '../support/cli.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
@@ -90,7 +91,12 @@ beforeAll(async () => {
     name,
   ]);
   if (ddl.code !== 0) throw new Error(`closer-audit ddl failed: ${ddl.stderr}`);
-  expect(ddl.stdout).toBe(`${trinoDdl({ location: `local:///${name}`, catalog: 'local', schema: name })}\n`);
+  // The events table, then the detections table (issue 16), whose folder a detection run makes.
+  const opts = { location: `local:///${name}`, catalog: 'local', schema: name };
+  expect(ddl.stdout).toBe(
+    `${trinoDdl(opts)}\n\n${trinoDdl({ ...opts, table: 'detections', spec: DETECTIONS_TABLE })}\n`,
+  );
+  await fs.mkdir(path.join(dir, 'detections'), { recursive: true });
   await trinoExec(ddl.stdout);
   trino = new TrinoEngine({ url: trinoUrl(), table: `local.${name}.events` });
   duck = await DuckDbEngine.open(dir);
@@ -103,7 +109,9 @@ afterAll(async () => {
   await trino?.close();
   if (name) {
     // External table: dropping it leaves the files, which go with the folder.
-    await trinoExec(`DROP TABLE IF EXISTS local."${name}".events;\nDROP SCHEMA IF EXISTS local."${name}"`);
+    await trinoExec(
+      `DROP TABLE IF EXISTS local."${name}".events;\nDROP TABLE IF EXISTS local."${name}".detections;\nDROP SCHEMA IF EXISTS local."${name}"`,
+    );
     await fs.rm(dir, { recursive: true, force: true });
   }
   process.stderr.write(

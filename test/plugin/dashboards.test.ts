@@ -129,6 +129,7 @@ describe(`the bundled dashboards against ${GRAFANA_NAME}'s dashboard schema`, ()
       'authentication.json',
       'configuration-changes.json',
       'data-health.json',
+      'detections.json',
       'overview.json',
     ]);
     for (const d of dashboards) expect(d.json.panels.length).toBeGreaterThan(0);

@@ -613,3 +613,82 @@ describe('annotations', () => {
     expect(eventsToAnnotations([])).toEqual([]);
   });
 });
+
+describe('detections', () => {
+  const alertsFrame = (refId: string): ApiFrame => ({
+    refId,
+    name: 'detections',
+    fields: [
+      { name: 'first_ts', type: 'time', values: [1764115200000, 1764111600000] },
+      { name: 'severity', type: 'string', values: ['high', 'critical'] },
+      { name: 'rule', type: 'string', values: ['password-brute-force-ip', 'role-change-to-admin'] },
+      { name: 'title', type: 'string', values: ['Password brute force from 1.2.3.4', 'u7 made ADMIN'] },
+      { name: 'technique', type: 'string', values: ['T1110.001', 'T1098'] },
+      { name: 'count', type: 'number', values: [25, 1] },
+      { name: 'last_ts', type: 'time', values: [1764115500000, 1764111600000] },
+      { name: 'id', type: 'string', values: ['a1', 'a2'] },
+    ],
+    meta: { preferredVisualisationType: 'table', custom: { truncated: false, limit: 500 } },
+  });
+
+  it('sends the detections query with its variables put in: several rules, All severities, no alert picked', async () => {
+    mockTemplateSrv([
+      { name: 'rule', value: ['password-spraying', 'credential-created'] },
+      { name: 'severity', value: '$__all', options: ['low', 'medium', 'high', 'critical'] },
+      { name: 'alert', value: '' },
+    ]);
+    const backend = mockBackend(() => ({ data: { results: {} } }));
+    const ds = makeDataSource();
+    await ds.query(
+      makeRequest([
+        {
+          refId: 'A',
+          type: 'detections',
+          format: 'events',
+          rules: ['$rule'],
+          severities: ['$severity'],
+          alertIds: ['$alert'],
+          filters: { actions: ['agent_login'] },
+        },
+      ]),
+    );
+    const sent = body(backend.requests[0]!).queries[0];
+    // All severities means no restriction, and an empty alert id none either: both are dropped.
+    expect(sent).toEqual({
+      refId: 'A',
+      type: 'detections',
+      format: 'events',
+      rules: ['password-spraying', 'credential-created'],
+    });
+    expect(() => parseQuery(sent)).not.toThrow();
+  });
+
+  it('an annotation of type detections stays one, and its alerts become region annotations', async () => {
+    mockTemplateSrv();
+    mockBackend(() => ({ data: { results: { Anno: { frames: [alertsFrame('Anno')] } } } }));
+    const ds = makeDataSource();
+    const anno = ds.annotations!.prepareAnnotation!({
+      name: 'Detections',
+      enable: true,
+      iconColor: 'red',
+      // As the bundled dashboards write it: Grafana's queryType key.
+      target: { refId: 'Anno', queryType: 'detections' },
+    } as any);
+    const target = ds.annotations!.prepareQuery!(anno)!;
+    expect(target).toMatchObject({ type: 'detections', format: 'alerts' });
+    const res = await ds.query(makeRequest([target]));
+    const events = await lastValueFrom(ds.annotations!.processEvents!(anno, res.data));
+    expect(events).toHaveLength(2);
+    expect(events![0]).toMatchObject({
+      time: 1764115200000,
+      timeEnd: 1764115500000,
+      isRegion: true,
+      title: 'HIGH: Password brute force from 1.2.3.4',
+      tags: ['detection', 'high', 'password-brute-force-ip'],
+    });
+    expect(events![0]!.text).toBe('password-brute-force-ip (T1110.001), 25 events');
+    // One event: a point, not a region.
+    expect(events![1]).not.toHaveProperty('isRegion');
+    expect(events![1]!.title).toBe('CRITICAL: u7 made ADMIN');
+  });
+});

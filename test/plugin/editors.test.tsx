@@ -110,7 +110,7 @@ function renderQueryEditor(query: CloserQuery, data?: PanelData) {
 describe('QueryEditor', () => {
   it('offers the query types, and switches', async () => {
     const { last, onRunQuery } = renderQueryEditor({ refId: 'A', type: 'events' });
-    for (const t of ['Events', 'Time series', 'Top N', 'Stat', 'Raw SQL'])
+    for (const t of ['Events', 'Time series', 'Top N', 'Stat', 'Raw SQL', 'Detections'])
       expect(screen.getByText(t)).toBeInTheDocument();
     await userEvent.click(screen.getByLabelText('Top N'));
     expect(last()).toMatchObject({ refId: 'A', type: 'topn' });
@@ -207,6 +207,26 @@ describe('QueryEditor', () => {
     await userEvent.type(limit, '50');
     fireEvent.blur(limit);
     expect(ev.last().limit).toBe(50);
+  });
+
+  it('edits a detections query: what to show, rules and severities, split and interval', async () => {
+    const d = renderQueryEditor({ refId: 'A', type: 'detections' });
+    expect(screen.queryByLabelText('Actions')).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Alerts')).toBeChecked();
+    await userEvent.click(screen.getByLabelText('Over time'));
+    expect(d.last()).toMatchObject({ type: 'detections', format: 'timeseries', splitBy: 'rule' });
+    d.unmount();
+
+    const ts = renderQueryEditor({ refId: 'A', type: 'detections', format: 'timeseries', splitBy: 'rule' });
+    await userEvent.click(screen.getByLabelText('Severity'));
+    expect(ts.last().splitBy).toBe('severity');
+    ts.unmount();
+
+    const rules = renderQueryEditor({ refId: 'A', type: 'detections', severities: ['high'] });
+    expect(screen.getByText('high')).toBeInTheDocument();
+    await userEvent.click(screen.getByLabelText('Rules'));
+    await userEvent.click(screen.getByText('password-spraying'));
+    expect(rules.last()).toMatchObject({ rules: ['password-spraying'], severities: ['high'] });
   });
 
   it('switches to raw SQL: an example query and the macros documented inline; nothing else of the model', async () => {

@@ -30,6 +30,7 @@ const FILES = [
   'configuration-changes.json',
   'agent-lifecycle.json',
   'data-health.json',
+  'detections.json',
 ];
 /** Dashboards about the data itself (GET /status): no event filters, a week by default. */
 const STATUS_ONLY = ['data-health.json'];
@@ -37,7 +38,7 @@ const DATASOURCE_TYPE = 'closer-audit-datasource';
 const DATASOURCE_REF = '${datasource}';
 /** Grafana-side keys of a target; everything else is the query model's. */
 const GRAFANA_KEYS = ['datasource'];
-const VARIABLE_QUERIES = ['actions', 'areas', 'users', 'ips', 'roles'];
+const VARIABLE_QUERIES = ['actions', 'areas', 'users', 'ips', 'roles', 'rules', 'severities'];
 /** A plausible value per template variable, as the plugin would put in. */
 const SAMPLE_VALUES: Record<string, string> = {
   action: 'agent_login',
@@ -45,6 +46,9 @@ const SAMPLE_VALUES: Record<string, string> = {
   user: '6f1c2d3e-0000-4000-8000-000000000001',
   ip: '1.2.3.4',
   role: 'ADMIN',
+  rule: 'password-spraying',
+  severity: 'high',
+  alert: '0123456789abcdef0123456789abcdef',
 };
 const RANGE = { from: '2026-11-25T00:00:00Z', to: '2026-11-26T00:00:00Z' };
 const CATALOG = new Set(ACTIONS.map((a) => a.action));
@@ -109,7 +113,7 @@ function overlaps(a: any, b: any): boolean {
 }
 
 function actionsInFilters(query: Query): string[] {
-  return query.type === 'sql' ? [] : (query.filters?.actions ?? []);
+  return query.type === 'sql' || query.type === 'detections' ? [] : (query.filters?.actions ?? []);
 }
 
 describe('bundled dashboards', () => {
@@ -175,7 +179,10 @@ describe.each(dashboards)('%s', (file, d) => {
     const ds = vars.find((v) => v.name === 'datasource');
     expect(ds).toMatchObject({ type: 'datasource', query: DATASOURCE_TYPE, multi: false });
     expect(new Set(vars.map((v) => v.name)).size).toBe(vars.length);
-    for (const v of vars.filter((x) => x.name !== 'datasource')) {
+    // The detections dashboard's alert id: a text box its alerts table's links fill in.
+    const alert = vars.find((v) => v.name === 'alert');
+    if (alert) expect([file, alert.type]).toEqual(['detections.json', 'textbox']);
+    for (const v of vars.filter((x) => x.name !== 'datasource' && x !== alert)) {
       expect(v.type).toBe('query');
       expect(v.datasource).toEqual({ type: DATASOURCE_TYPE, uid: DATASOURCE_REF });
       expect(VARIABLE_QUERIES).toContain(v.query?.variable);
@@ -266,6 +273,10 @@ describe.each(dashboards)('%s', (file, d) => {
           'metric',
           'sql',
           'order',
+          'format',
+          'rules',
+          'severities',
+          'alertIds',
         ]).toContain(k);
       for (const input of [withSamples(q), withAll(q)]) {
         let parsed: Query | undefined;
@@ -283,7 +294,7 @@ describe.each(dashboards)('%s', (file, d) => {
     for (const { target } of targets(d)) {
       const parsed = parseQuery(withSamples(queryOf(target)));
       for (const a of actionsInFilters(parsed)) expect(CATALOG.has(a)).toBe(true);
-      if (parsed.type !== 'sql')
+      if (parsed.type !== 'sql' && parsed.type !== 'detections')
         for (const area of parsed.filters?.areas ?? []) expect(Object.keys(AREAS)).toContain(area);
     }
     // The raw SQL too: every quoted name that looks like an action is one.
@@ -482,7 +493,7 @@ describe('what each dashboard shows', () => {
     expect(expected).not.toContain('oauth_authorization');
     const qs = queries(f);
     for (const q of qs) {
-      if (q.type === 'sql') throw new Error('no raw SQL expected here');
+      if (q.type === 'sql' || q.type === 'detections') throw new Error('no raw SQL expected here');
       expect(sorted(q.filters?.actions)).toEqual(sorted(expected));
     }
     expect(find(f, (q) => q.type === 'timeseries' && q.splitBy === 'area')).toHaveLength(1);
@@ -531,6 +542,44 @@ describe('what each dashboard shows', () => {
     const re = new RegExp(pattern?.[1] as string, pattern?.[2]);
     expect(re.test('{"role":"ADMIN"}')).toBe(true);
     expect(re.test('{"role":"AGENT"}')).toBe(false);
+  });
+});
+
+describe('detections in Grafana', () => {
+  const byFile = Object.fromEntries(dashboards) as Record<string, any>;
+
+  it('detections: alerts over time by rule and by severity, the latest alerts linked to their events', () => {
+    const d = byFile['detections.json'];
+    const qs = targets(d).map(({ panel, target }) => ({
+      panel,
+      q: parseQuery(withSamples(queryOf(target))),
+    }));
+    const of = (pred: (q: any) => boolean) => qs.filter(({ q }) => q.type === 'detections' && pred(q));
+    expect(of((q) => q.format === 'timeseries' && q.splitBy === 'rule')).toHaveLength(1);
+    expect(of((q) => q.format === 'timeseries' && q.splitBy === 'severity')).toHaveLength(1);
+    const [latest] = of((q) => q.format === 'alerts' && q.limit !== undefined);
+    expect(latest?.panel.type).toBe('table');
+    const links = latest?.panel.fieldConfig.overrides.flatMap((o: any) =>
+      o.properties.filter((p: any) => p.id === 'links').flatMap((p: any) => p.value),
+    );
+    expect(links.map((l: any) => l.url)).toEqual([expect.stringContaining('var-alert=${__data.fields.id}')]);
+    const [events] = of((q) => q.format === 'events');
+    expect(events?.q).toMatchObject({ alertIds: [SAMPLE_VALUES.alert] });
+    // With no alert picked the drill-down shows the latest alerts' events.
+    expect(parseQuery(withAll(queryOf(events?.panel.targets[0])))).not.toHaveProperty('alertIds');
+  });
+
+  it('every dashboard shows the alerts as annotations', () => {
+    for (const [file, d] of dashboards) {
+      const anno = d.annotations.list.filter((a: any) => a.datasource?.type === DATASOURCE_TYPE);
+      // Grafana's queryType key (its annotation schema has no other); the plugin reads it as the type.
+      expect([file, anno.map((a: any) => a.target)]).toEqual([
+        file,
+        [{ refId: 'Anno', queryType: 'detections' }],
+      ]);
+      expect(anno[0].datasource.uid).toBe(DATASOURCE_REF);
+      expect(parseQuery({ refId: 'Anno', type: anno[0].target.queryType }).type).toBe('detections');
+    }
   });
 });
 

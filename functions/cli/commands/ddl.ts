@@ -1,4 +1,12 @@
-import { DEFAULT_DATABASE, DEFAULT_TABLE, athenaDdl } from '../../../shared/schema/athena.js';
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_DETECTIONS_TABLE,
+  DEFAULT_TABLE,
+  DETECTIONS_TABLE,
+  EVENTS_TABLE,
+  athenaDdl,
+  type TableSpec,
+} from '../../../shared/schema/athena.js';
 import { DEFAULT_TRINO_CATALOG, trinoDdl, type TrinoPartitions } from '../../../shared/schema/trino.js';
 import { UsageError } from '../options.js';
 
@@ -6,6 +14,7 @@ export interface DdlFlags {
   location: string;
   database: string;
   table: string;
+  detectionsTable?: string;
   engine?: string;
   catalog?: string;
   partitions?: string;
@@ -22,17 +31,23 @@ export function ddlCommand(flags: DdlFlags): void {
     flags.partitions !== 'registered'
   )
     throw new UsageError(`--partitions ${flags.partitions}: projection or registered`);
+  // The events table, then the detections table beside it (alerts under detections/dt=…/).
+  const one = (table: string, spec: TableSpec) =>
+    engine === 'trino'
+      ? trinoDdl({
+          location: flags.location,
+          catalog: flags.catalog ?? DEFAULT_TRINO_CATALOG,
+          schema: flags.database,
+          table,
+          partitions: flags.partitions as TrinoPartitions | undefined,
+          spec,
+        })
+      : athenaDdl(flags.location, flags.database, table, spec);
   try {
-    const ddl =
-      engine === 'trino'
-        ? trinoDdl({
-            location: flags.location,
-            catalog: flags.catalog ?? DEFAULT_TRINO_CATALOG,
-            schema: flags.database,
-            table: flags.table,
-            partitions: flags.partitions as TrinoPartitions | undefined,
-          })
-        : athenaDdl(flags.location, flags.database, flags.table);
+    const ddl = [
+      one(flags.table, EVENTS_TABLE),
+      one(flags.detectionsTable ?? DEFAULT_DETECTIONS_TABLE, DETECTIONS_TABLE),
+    ].join('\n\n');
     process.stdout.write(`${ddl}\n`);
   } catch (err) {
     const message = (err as Error).message;
@@ -41,10 +56,16 @@ export function ddlCommand(flags: DdlFlags): void {
       : /schema|database/.test(message)
         ? '--database'
         : /table name/.test(message)
-          ? '--table'
+          ? message.includes(flags.detectionsTable ?? '\0')
+            ? '--detections-table'
+            : '--table'
           : '--location';
     throw new UsageError(`${flag}: ${message}`);
   }
 }
 
-export const DDL_DEFAULTS = { database: DEFAULT_DATABASE, table: DEFAULT_TABLE };
+export const DDL_DEFAULTS = {
+  database: DEFAULT_DATABASE,
+  table: DEFAULT_TABLE,
+  detectionsTable: DEFAULT_DETECTIONS_TABLE,
+};

@@ -1,6 +1,6 @@
 import { HOUR_MS } from '../../../shared/event/partition.js';
 import type { Range } from '../../../shared/query/model.js';
-import { runDetections, type DetectionReport, type RaisedAlert } from '../../detect/detect.js';
+import { alertJson, runDetections, type DetectionReport, type RaisedAlert } from '../../detect/detect.js';
 import { loadRules } from '../../detect/load-rules.js';
 import { DuckDbEngine } from '../../query/engines/duckdb.js';
 import type { Storage } from '../../storage/storage.js';
@@ -48,23 +48,9 @@ export async function detectOnFolder(
   }
 }
 
+/** One alert as the JSON line `--json` prints (the same object the Lambda publishes to SNS). */
 export function alertLine(a: RaisedAlert): string {
-  return JSON.stringify({
-    rule: a.rule,
-    title: a.title,
-    severity: a.severity,
-    technique: a.technique,
-    entity: a.entity,
-    key: a.key,
-    first_ts: iso(a.first_ts),
-    last_ts: iso(a.last_ts),
-    window_start: iso(a.window_start),
-    count: a.count,
-    measure: a.measure,
-    event_ids: a.event_ids,
-    new: a.isNew,
-    id: a.id,
-  });
+  return JSON.stringify(alertJson(a));
 }
 
 export function alertTable(alerts: RaisedAlert[]): string[] {

@@ -4,7 +4,10 @@ import type { Context } from 'aws-lambda';
 import { readSettings, SettingError } from '../../config/settings.js';
 import { ElasticsearchSource } from '../../sources/elasticsearch/es-source.js';
 import { openStorage } from '../../storage/open-storage.js';
+import type { SyncSummary } from '../../ingest/summary.js';
+import type { Storage } from '../../storage/storage.js';
 import { esConfigForLambda } from './credentials.js';
+import { detectAfterIngest, type DetectionStepResult } from './detections.js';
 import { readIngestEvent } from './events.js';
 import { runIngest } from './run.js';
 
@@ -31,8 +34,9 @@ export async function handler(event: unknown, context: Context): Promise<Record<
     // Finds the server and version first: the run's first log line says what it found.
     await source.open();
     logger.info('source', { source: source.description });
+    const storage = openStorage(target);
     const outcome = await runIngest(request, {
-      storage: openStorage(target),
+      storage,
       source,
       log: {
         info: (message, data) => logger.info(message, { ...data }),
@@ -59,9 +63,51 @@ export async function handler(event: unknown, context: Context): Promise<Record<
       metrics.addMetric('FreshnessLagSeconds', MetricUnit.Seconds, outcome.freshnessLagSeconds);
     }
     logger.info('sync finished', { ...s });
-    return { status: outcome.status, ...s };
+    const detections = await detectionStep(s.range, storage, context);
+    return { status: outcome.status, ...s, ...(detections ? { detections } : {}) };
   } finally {
     metrics.publishStoredMetrics();
     await source.close();
+  }
+}
+
+/**
+ * The detection rules over the hours the sync wrote. The sync is done whatever happens here: a
+ * failure is logged and counted (DetectionFailures), and the hours are evaluated again by any
+ * later run that rewrites them.
+ */
+async function detectionStep(
+  written: SyncSummary['range'],
+  storage: Storage,
+  context: Context,
+): Promise<DetectionStepResult | null> {
+  if (!written) return null;
+  try {
+    const result = await detectAfterIngest(
+      { from: Date.parse(written.from), to: Date.parse(written.to) },
+      {
+        storage,
+        log: {
+          info: (message, data) => logger.info(message, { ...data }),
+          warn: (message, data) => logger.warn(message, { ...data }),
+          error: (message, data) => logger.error(message, { ...data }),
+        },
+        env: process.env,
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      },
+    );
+    if (result) {
+      metrics.addMetric('AlertsRaised', MetricUnit.Count, result.newAlerts);
+      metrics.addMetric('AlertsPublished', MetricUnit.Count, result.published);
+      metrics.addMetric('AlertPublishFailures', MetricUnit.Count, result.publishFailures);
+      metrics.addMetric('AlertsPending', MetricUnit.Count, result.pending);
+      metrics.addMetric('DetectionRuleFailures', MetricUnit.Count, result.ruleFailures);
+      logger.info('detections finished', { ...result });
+    }
+    return result;
+  } catch (err) {
+    metrics.addMetric('DetectionFailures', MetricUnit.Count, 1);
+    logger.error('detections failed; the sync itself is done', { reason: (err as Error).message });
+    return null;
   }
 }

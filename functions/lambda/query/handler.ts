@@ -48,6 +48,7 @@ export function build(
       workGroup: env.CLOSER_ATHENA_WORKGROUP,
       database: env.CLOSER_ATHENA_DATABASE || undefined,
       table: env.CLOSER_ATHENA_TABLE || undefined,
+      detectionsTable: env.CLOSER_ATHENA_DETECTIONS_TABLE || undefined,
     });
   }
   const timeoutMs = Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000);

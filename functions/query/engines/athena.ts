@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { athenaDialect, type Param } from '../../../shared/query/dialect.js';
 import type { Range } from '../../../shared/query/model.js';
-import { DEFAULT_DATABASE, DEFAULT_TABLE } from '../../../shared/schema/athena.js';
+import { DEFAULT_DATABASE, DEFAULT_DETECTIONS_TABLE, DEFAULT_TABLE } from '../../../shared/schema/athena.js';
 import {
   QueryTimeoutError,
   type FieldType,
@@ -29,6 +29,8 @@ export interface AthenaEngineOptions {
   database?: string;
   /** Glue table; default DEFAULT_TABLE. */
   table?: string;
+  /** Glue table of the alerts; default DEFAULT_DETECTIONS_TABLE. */
+  detectionsTable?: string;
   /** Data catalog; default 'AwsDataCatalog'. */
   catalog?: string;
   /** Reuse a result of the same query this young (dashboard refreshes); 0 disables. Default 5. */
@@ -60,6 +62,7 @@ export class AthenaEngine implements QueryEngine {
   private readonly workGroup: string;
   private readonly database: string;
   private readonly table: string;
+  private readonly detectionsTable: string;
   private readonly catalog: string;
   private readonly reuseMinutes: number;
   private readonly pollInitialMs: number;
@@ -72,6 +75,7 @@ export class AthenaEngine implements QueryEngine {
     this.workGroup = options.workGroup;
     this.database = checkName('database', options.database ?? DEFAULT_DATABASE);
     this.table = checkName('table', options.table ?? DEFAULT_TABLE);
+    this.detectionsTable = checkName('detections table', options.detectionsTable ?? DEFAULT_DETECTIONS_TABLE);
     this.catalog = checkName('catalog', options.catalog ?? 'AwsDataCatalog');
     const reuse = options.resultReuseMinutes ?? 5;
     if (!Number.isInteger(reuse) || reuse < 0 || reuse > 10080)
@@ -90,6 +94,10 @@ export class AthenaEngine implements QueryEngine {
   /** Glue lower-cases its names; quoted, so no name is read as a keyword. */
   async tableFor(_range: Range): Promise<string> {
     return [this.catalog, this.database, this.table].map((n) => `"${n.toLowerCase()}"`).join('.');
+  }
+
+  async detectionsTableFor(_range: Range): Promise<string> {
+    return [this.catalog, this.database, this.detectionsTable].map((n) => `"${n.toLowerCase()}"`).join('.');
   }
 
   async run(sql: string, params: Param[], options: RunOptions = {}): Promise<QueryResult> {

@@ -11,7 +11,9 @@ import {
   type DuckDBVector,
 } from '@duckdb/node-api';
 import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
+import { DETECTION_COLUMNS, detectionsPrefix } from '../../../shared/detections/columns.js';
 import { EVENT_COLUMNS } from '../../../shared/event/columns.js';
+import { DAY_MS } from '../../../shared/event/partition.js';
 import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { Range } from '../../../shared/query/model.js';
@@ -37,6 +39,8 @@ export interface DuckDbEngineOptions {
 }
 
 const EMPTY_TABLE = 'closer_empty_events';
+const EMPTY_DETECTIONS = 'closer_empty_detections';
+const DETECTIONS_ROOT = detectionsPrefix().replace(/\/$/, '');
 /** The name shown for the events in executed SQL and errors, where the engine reads files. */
 const SHOWN_TABLE = 'events';
 const EVENTS_ROOT = EVENTS_FOLDER;
@@ -114,9 +118,15 @@ export class DuckDbEngine implements QueryEngine {
     // A range with no files yet still answers, with the right columns and no rows. (Raw SQL
     // cannot write to it: only a single SELECT ever runs.)
     await conn.run(`CREATE TABLE ${EMPTY_TABLE} (${cols}, dt VARCHAR)`);
+    const alertCols = DETECTION_COLUMNS.map((c) => `"${c.name}" ${COLUMN_TYPES[c.type].duckdb}`).join(', ');
+    await conn.run(`CREATE TABLE ${EMPTY_DETECTIONS} (${alertCols}, dt VARCHAR)`);
     // Only the Parquet events: not the folder's state/, .tmp/ or NDJSON copies.
     const events = path.join(dir, EVENTS_ROOT) + path.sep;
-    await conn.run(`SET allowed_directories = ['${events.replace(/'/g, "''")}']`);
+    // And the alerts the detection rules stored (the `detections` query type).
+    const detections = path.join(dir, DETECTIONS_ROOT) + path.sep;
+    await conn.run(
+      `SET allowed_directories = [${[events, detections].map((d) => `'${d.replace(/'/g, "''")}'`).join(', ')}]`,
+    );
     await conn.run('SET enable_external_access = false');
     await conn.run('SET lock_configuration = true');
     // Settings are the instance's: connections opened after the lock share them.
@@ -131,13 +141,27 @@ export class DuckDbEngine implements QueryEngine {
    * with the range, so a range of centuries costs what the stored days cost.
    */
   async tableFor(range: Range): Promise<string> {
-    const root = path.join(this.dataDir, EVENTS_ROOT);
-    const [first, last] = dtBounds(range);
+    return this.filesOf(EVENTS_ROOT, dtBounds(range), EMPTY_TABLE, SHOWN_TABLE);
+  }
+
+  /** The alerts' files: an alert's day is its window's, up to a week before its first event. */
+  async detectionsTableFor(range: Range): Promise<string> {
+    const bounds = dtBounds({ from: Math.max(0, range.from - 7 * DAY_MS), to: range.to });
+    return this.filesOf(DETECTIONS_ROOT, bounds, EMPTY_DETECTIONS, 'detections');
+  }
+
+  private async filesOf(
+    folder: string,
+    [first, last]: [string, string],
+    empty: string,
+    shown: string,
+  ): Promise<string> {
+    const root = path.join(this.dataDir, folder);
     let entries: string[];
     try {
       entries = await fs.readdir(root);
     } catch {
-      return EMPTY_TABLE;
+      return empty;
     }
     // Newest day first: DuckDB's top-N pushes a dynamic filter into the scan, so "latest events"
     // fills its heap from the newest files and then skips older row groups by their ts statistics.
@@ -157,17 +181,17 @@ export class DuckDbEngine implements QueryEngine {
       }
       for (const n of names.sort()) if (n.endsWith('.parquet')) files.push(path.join(dir, n));
     }
-    if (files.length === 0) return EMPTY_TABLE;
+    if (files.length === 0) return empty;
     // Paths come from the folder listing above, never from a request; quoted all the same.
     const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
     const table = `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
-    this.remember(table);
+    this.remember(table, shown);
     return table;
   }
 
-  private remember(table: string): void {
+  private remember(table: string, shown: string): void {
     this.shown.delete(table);
-    this.shown.set(table, SHOWN_TABLE);
+    this.shown.set(table, shown);
     // A dashboard's refresh asks for a few ranges; older ones are shown by the folder rule below.
     while (this.shown.size > 64) this.shown.delete(this.shown.keys().next().value as string);
   }

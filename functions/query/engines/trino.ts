@@ -1,5 +1,6 @@
 import { athenaDialect, type Param } from '../../../shared/query/dialect.js';
 import type { Range } from '../../../shared/query/model.js';
+import { DEFAULT_DETECTIONS_TABLE } from '../../../shared/schema/athena.js';
 import { parseTrinoTable, trinoTableName } from '../../../shared/schema/trino.js';
 import { QueryTimeoutError, type QueryEngine, type QueryResult, type RunOptions } from '../engine.js';
 import {
@@ -18,6 +19,8 @@ export interface TrinoEngineOptions {
   url: string;
   /** CATALOG.SCHEMA.TABLE of the events table (see `closer-audit ddl --engine trino`). */
   table: string;
+  /** CATALOG.SCHEMA.TABLE of the alerts; default the events table's schema, table `detections`. */
+  detectionsTable?: string;
   /** X-Trino-User; default closer-audit. */
   user?: string;
   /** Basic auth password (only over https, as Trino itself requires). */
@@ -65,6 +68,7 @@ export class TrinoEngine implements QueryEngine {
 
   private readonly base: string;
   private readonly tableName: string;
+  private readonly detectionsTableName: string;
   private readonly headers: Record<string, string>;
   private readonly session: Record<string, string>;
   private readonly retries: number;
@@ -83,6 +87,10 @@ export class TrinoEngine implements QueryEngine {
     this.base = url.toString().replace(/\/+$/, '');
     const t = parseTrinoTable(options.table);
     this.tableName = trinoTableName(t.catalog, t.schema, t.table);
+    const dt = options.detectionsTable
+      ? parseTrinoTable(options.detectionsTable)
+      : { ...t, table: DEFAULT_DETECTIONS_TABLE };
+    this.detectionsTableName = trinoTableName(dt.catalog, dt.schema, dt.table);
     const user = options.user ?? SOURCE;
     if (!user || /[\r\n]/.test(user)) throw new Error('the Trino user must be a non-empty single line');
     const timeZone = options.timeZone ?? 'UTC';
@@ -105,6 +113,10 @@ export class TrinoEngine implements QueryEngine {
 
   async tableFor(_range: Range): Promise<string> {
     return this.tableName;
+  }
+
+  async detectionsTableFor(_range: Range): Promise<string> {
+    return this.detectionsTableName;
   }
 
   async run(sql: string, params: Param[], options: RunOptions = {}): Promise<QueryResult> {

@@ -13,6 +13,7 @@ import {
 import type { GroupField } from '../../../shared/query/fields.js';
 import { actionOptions, areaOptions, groupFieldOptions } from '../catalog.js';
 import type { CloserDataSource } from '../datasource.js';
+import { DetectionsEditor } from './DetectionsEditor.js';
 import type { CloserFilters, CloserOptions, CloserQuery } from '../types.js';
 import { StatusQueryEditor } from './StatusQueryEditor.js';
 
@@ -39,6 +40,11 @@ const TYPES: Array<SelectableValue<QueryType>> = [
   { label: 'Stat', value: 'stat', description: 'One number: a count, or distinct values of a field' },
   { label: 'Raw SQL', value: 'sql', description: 'Your own SELECT, with the $__ macros' },
   { label: 'Data health', value: 'status', description: 'How complete and fresh the data is (GET /status)' },
+  {
+    label: 'Detections',
+    value: 'detections',
+    description: 'Alerts the detection rules raised, or their events',
+  },
 ];
 
 const OUTCOMES: Array<SelectableValue<string>> = ['success', 'failure', 'unknown'].map((v) => ({
@@ -146,6 +152,8 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
 
       {type === 'status' ? (
         <StatusQueryEditor query={query} onChange={onChange} onRunQuery={onRunQuery} />
+      ) : type === 'detections' ? (
+        <DetectionsEditor query={query} update={update} id={id} />
       ) : type === 'sql' ? (
         <>
           <InlineFieldRow>
@@ -399,7 +407,7 @@ export function QueryEditor({ query, onChange, onRunQuery, data, datasource }: P
                   inputId={id('split-by')}
                   width={30}
                   options={groupFieldOptions()}
-                  value={query.splitBy ?? null}
+                  value={(query.splitBy as GroupField | undefined) ?? null}
                   onChange={(v) => update({ splitBy: v?.value })}
                   isClearable
                   placeholder="No split"

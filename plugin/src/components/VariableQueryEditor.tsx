@@ -16,6 +16,12 @@ export const VARIABLE_KINDS: Array<SelectableValue<VariableKind>> = [
   { label: 'Resource types', value: 'resourceTypes', description: 'What the request paths name' },
   { label: 'HTTP methods', value: 'methods', description: 'http.request.method' },
   { label: 'Outcomes', value: 'outcomes', description: 'event.outcome' },
+  {
+    label: 'Detection rules',
+    value: 'rules',
+    description: 'Built-in rules, and any rule with alerts in the range',
+  },
+  { label: 'Severities', value: 'severities', description: 'Alert severities: low, medium, high, critical' },
 ];
 
 /** A template variable's query: which values, optionally within some areas. */
