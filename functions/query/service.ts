@@ -1,17 +1,27 @@
+import {
+  CATALOG_VARIABLES,
+  VARIABLES,
+  VARIABLE_KINDS,
+  type CatalogResponse,
+  type QueryResponse,
+  type RefIdResult,
+  type VariableKind,
+  type VariablesResponse,
+} from '../../shared/api/contract.js';
 import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
 import { compileQuery, type CompiledQuery } from '../../shared/query/compile.js';
-import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
+import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import {
   FiltersSchema,
   MAX_LIMIT,
   QueryValidationError,
   parseQuery,
   parseRange,
-  type Range,
+  type TimeRange,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
 import { QueryBusyError, QueryCancelledError, QueryTimeoutError, type QueryEngine } from './engine.js';
-import { toFrames, type Frame } from './frames.js';
+import { toFrames } from './frames.js';
 
 export interface ServiceOptions {
   /** Per-query time limit. */
@@ -30,13 +40,6 @@ export interface QueryRequest {
   queries?: unknown;
 }
 
-export interface RefIdResult {
-  frames: Frame[];
-  error?: string;
-  /** HTTP-like status of this query alone: 400 for a query at fault, 500/504 for the engine. */
-  status: number;
-}
-
 export class BadRequest extends Error {
   constructor(
     message: string,
@@ -45,17 +48,6 @@ export class BadRequest extends Error {
     super(message);
   }
 }
-
-const VARIABLES: Record<string, GroupField | 'catalog-actions' | 'catalog-areas'> = {
-  actions: 'action',
-  areas: 'area',
-  users: 'user_id',
-  ips: 'source_ip',
-  roles: 'user_role',
-  resourceTypes: 'resource_type',
-  methods: 'http_method',
-  outcomes: 'outcome',
-};
 
 /** The engine cannot take the work now (503): the caller may retry. */
 export class Unavailable extends Error {}
@@ -75,7 +67,7 @@ export class QueryService {
     return this.engine.name ?? this.engine.dialect.name;
   }
 
-  async query(body: QueryRequest, signal?: AbortSignal): Promise<{ results: Record<string, RefIdResult> }> {
+  async query(body: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
     const range = this.range(body.range);
     if (!Array.isArray(body.queries) || body.queries.length === 0)
       throw new BadRequest('queries: expected a non-empty array', 'queries');
@@ -130,23 +122,21 @@ export class QueryService {
       limit?: unknown;
     },
     signal?: AbortSignal,
-  ): Promise<{
-    values: { text: string; value: string }[];
-  }> {
+  ): Promise<VariablesResponse> {
     const name = String(body.variable ?? '');
-    const field = VARIABLES[name];
-    if (!field) throw new BadRequest(`variable: one of ${Object.keys(VARIABLES).join(', ')}`, 'variable');
+    if (!isVariableKind(name))
+      throw new BadRequest(`variable: one of ${VARIABLE_KINDS.join(', ')}`, 'variable');
+    const field = VARIABLES[name].field;
     const filters = body.filters === undefined ? undefined : FiltersSchema.safeParse(body.filters);
     if (filters && !filters.success)
       throw new BadRequest(`filters: ${filters.error.issues[0]?.message}`, 'filters');
     const range = this.range(body.range);
     const limit = typeof body.limit === 'number' ? Math.min(Math.max(1, body.limit), 1000) : 500;
     const table = await this.engine.tableFor(range);
-    const compiled = compileQuery(
-      { type: 'topn', field: field as GroupField, limit, filters: filters?.data },
-      range,
-      { dialect: this.engine.dialect, table },
-    );
+    const compiled = compileQuery({ type: 'topn', field, limit, filters: filters?.data }, range, {
+      dialect: this.engine.dialect,
+      table,
+    });
     const result = await this.engine
       .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
       .catch((err: unknown) => {
@@ -155,20 +145,19 @@ export class QueryService {
       });
     const seen = result.rows.map((r) => String(r[0])).filter((v) => v !== 'null');
     // Actions and areas also offer the whole catalog, seen in the range or not.
-    const all =
-      name === 'actions'
-        ? [...new Set([...seen, ...ACTIONS.map((a) => a.action)])]
-        : name === 'areas'
-          ? [...new Set([...seen, ...Object.keys(AREAS)])]
-          : seen;
+    const catalog: Record<(typeof CATALOG_VARIABLES)[number], string[]> = {
+      actions: ACTIONS.map((a) => a.action),
+      areas: Object.keys(AREAS),
+    };
+    const all = name in catalog ? [...new Set([...seen, ...catalog[name as keyof typeof catalog]])] : seen;
     return { values: all.map((v) => ({ text: v, value: v })) };
   }
 
-  catalog() {
+  catalog(): CatalogResponse {
     return { areas: AREAS, actions: ACTIONS, groupFields: GROUP_FIELDS };
   }
 
-  private range(input: unknown): Range {
+  private range(input: unknown): TimeRange {
     try {
       return parseRange(input);
     } catch (err) {
@@ -176,6 +165,10 @@ export class QueryService {
       throw err;
     }
   }
+}
+
+function isVariableKind(name: string): name is VariableKind {
+  return (VARIABLE_KINDS as string[]).includes(name);
 }
 
 function describe(err: unknown): { error: string; status: number } {

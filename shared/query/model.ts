@@ -1,12 +1,28 @@
 import { z } from 'zod';
+import {
+  FLAG_FILTERS,
+  LIMITS,
+  LIST_FILTERS,
+  METRICS,
+  ORDERS,
+  STATUS_CLASSES,
+  TEXT_FILTERS,
+  type Filters,
+  type FlagFilter,
+  type ListFilter,
+  type Query,
+  type TextFilter,
+} from '../api/contract.js';
 import { GROUP_FIELDS } from './fields.js';
 
 /**
- * The structured query the Grafana plugin sends and the query API runs: one JSON shape,
- * validated here, compiled to Athena (Trino) and DuckDB SQL by ./compile.
+ * The server's validation of the API's queries (shared/api/contract.ts states them): zod schemas
+ * built from the contract's lists, checked below to accept exactly the contract's types. The
+ * query API parses every request with them; ./compile turns a query into Athena (Trino) or
+ * DuckDB SQL.
  */
-export const MAX_LIMIT = 10_000;
-export const DEFAULT_LIMIT = 500;
+export const MAX_LIMIT = LIMITS.events.max;
+export const DEFAULT_LIMIT = LIMITS.events.default;
 
 const text = z.string().min(1).max(512);
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(200);
@@ -18,26 +34,23 @@ const cidrOrIp = z
     message: 'expected an IPv4/IPv6 address or CIDR, e.g. 10.0.0.0/8',
   });
 
-const status = z.union([z.number().int().min(100).max(599), z.enum(['1xx', '2xx', '3xx', '4xx', '5xx'])]);
+const status = z.union([z.number().int().min(100).max(599), z.enum(STATUS_CLASSES)]);
 
-export const FiltersSchema = z
-  .object({
-    actions: list(text).optional(),
-    areas: list(text).optional(),
-    outcomes: list(text).optional(),
-    userIds: list(text).optional(),
-    userRoles: list(text).optional(),
-    sourceIps: list(cidrOrIp).optional(),
-    httpMethods: list(text).optional(),
-    statuses: list(status).optional(),
-    urlContains: text.optional(),
-    pathContains: text.optional(),
-    resourceTypes: list(text).optional(),
-    resourceIds: list(text).optional(),
-    bodyContains: text.optional(),
-    knownAction: z.boolean().optional(),
-  })
-  .strict();
+/** Each filter from the contract's lists: list filters hold text, but IPs/CIDRs and statuses. */
+const listFilters = Object.fromEntries(
+  LIST_FILTERS.map((k) => [
+    k,
+    list(k === 'sourceIps' ? cidrOrIp : k === 'statuses' ? status : text).optional(),
+  ]),
+) as { [K in ListFilter]: z.ZodOptional<z.ZodArray<K extends 'statuses' ? typeof status : typeof text>> };
+const textFilters = Object.fromEntries(TEXT_FILTERS.map((k) => [k, text.optional()])) as {
+  [K in TextFilter]: z.ZodOptional<typeof text>;
+};
+const flagFilters = Object.fromEntries(FLAG_FILTERS.map((k) => [k, z.boolean().optional()])) as {
+  [K in FlagFilter]: z.ZodOptional<z.ZodBoolean>;
+};
+
+export const FiltersSchema = z.object({ ...listFilters, ...textFilters, ...flagFilters }).strict();
 
 const groupField = z.enum(GROUP_FIELDS);
 const interval = z
@@ -52,8 +65,8 @@ export const QuerySchema = z.discriminatedUnion('type', [
     .object({
       ...base,
       type: z.literal('events'),
-      limit: z.number().int().min(1).max(MAX_LIMIT).optional(),
-      order: z.enum(['desc', 'asc']).optional(),
+      limit: z.number().int().min(1).max(LIMITS.events.max).optional(),
+      order: z.enum(ORDERS).optional(),
     })
     .strict(),
   z
@@ -62,8 +75,7 @@ export const QuerySchema = z.discriminatedUnion('type', [
       type: z.literal('timeseries'),
       interval,
       splitBy: groupField.optional(),
-      /** Series kept when split (the largest); the rest are summed into "other". */
-      maxSeries: z.number().int().min(1).max(50).optional(),
+      maxSeries: z.number().int().min(1).max(LIMITS.maxSeries.max).optional(),
     })
     .strict(),
   z
@@ -71,14 +83,14 @@ export const QuerySchema = z.discriminatedUnion('type', [
       ...base,
       type: z.literal('topn'),
       field: groupField,
-      limit: z.number().int().min(1).max(1000).optional(),
+      limit: z.number().int().min(1).max(LIMITS.topn.max).optional(),
     })
     .strict(),
   z
     .object({
       ...base,
       type: z.literal('stat'),
-      metric: z.enum(['count', 'distinct']).optional(),
+      metric: z.enum(METRICS).optional(),
       field: groupField.optional(),
     })
     .strict()
@@ -89,15 +101,22 @@ export const QuerySchema = z.discriminatedUnion('type', [
   z.object({ refId: base.refId, type: z.literal('sql'), sql: z.string().min(1).max(20_000) }).strict(),
 ]);
 
-export const TimeRangeSchema = z
+// The schemas accept exactly the contract's shapes: a field added on one side only fails here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameFilters: Same<z.infer<typeof FiltersSchema>, Filters> = true;
+const _sameQuery: Same<z.infer<typeof QuerySchema>, Query> = true;
+void _sameFilters;
+void _sameQuery;
+
+/** A time range as the API receives it: ISO-8601 text or epoch ms, each end. */
+export const TimeRangeInputSchema = z
   .object({ from: z.union([z.string(), z.number()]), to: z.union([z.string(), z.number()]) })
   .strict();
 
-export type Filters = z.infer<typeof FiltersSchema>;
-export type Query = z.infer<typeof QuerySchema>;
-export type QueryType = Query['type'];
+export type { Filters, Query, QueryType } from '../api/contract.js';
 
-export interface Range {
+/** A half-open range of epoch milliseconds, [from, to): what a query, a sync or a count covers. */
+export interface TimeRange {
   from: number;
   to: number;
 }
@@ -129,8 +148,8 @@ export function parseQuery(input: unknown): Query {
 export const MIN_TIME_MS = 0;
 export const MAX_TIME_MS = Date.UTC(10000, 0, 1);
 
-export function parseRange(input: unknown): Range {
-  const r = TimeRangeSchema.safeParse(input);
+export function parseRange(input: unknown): TimeRange {
+  const r = TimeRangeInputSchema.safeParse(input);
   if (!r.success) throw new QueryValidationError('range', 'expected {from, to} as ISO-8601 or epoch ms');
   const from = toMs(r.data.from, 'range.from');
   const to = toMs(r.data.to, 'range.to');

@@ -13,7 +13,7 @@ import {
 import { EVENT_COLUMNS } from '../../../shared/event/columns.js';
 import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
-import type { Range } from '../../../shared/query/model.js';
+import type { TimeRange } from '../../../shared/query/model.js';
 import { partitionPrefix } from '../../ingest/layout.js';
 import {
   QueryBusyError,
@@ -136,7 +136,7 @@ export class DuckDbEngine implements QueryEngine {
    * The files of the range's days that exist: the events folder is listed once and intersected
    * with the range, so a range of centuries costs what the stored days cost.
    */
-  async tableFor(range: Range): Promise<string> {
+  async tableFor(range: TimeRange): Promise<string> {
     const root = path.join(this.dataDir, EVENTS_ROOT);
     const [first, last] = dtBounds(range);
     let entries: string[];
