@@ -258,12 +258,22 @@ describe(`in Chromium with ${GRAFANA_NAME}, loaded by SystemJS as Grafana loads 
   it('switches to raw SQL, with the macros documented', async () => {
     // Where a user clicks: Grafana's radio input lies over its label.
     await page.getByRole('radio', { name: 'Raw SQL' }).click();
-    const sql = page.getByLabel('SQL query');
-    await sql.waitFor();
-    expect(await sql.inputValue()).toContain('$__timeFilter(ts)');
+    // Grafana's code editor (Monaco, from this Grafana version's @grafana/ui), with the example.
+    const editor = page.locator('[data-testid="closer-sql-editor"] .monaco-editor');
+    await editor.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid="closer-sql-editor"] .view-lines')
+        ?.textContent?.includes('agent_login'),
+    );
+    await expect(page.getByRole('textbox', { name: 'SQL query' }).count()).resolves.toBe(1);
+    expect((await queryJson()).sql).toContain('$__timeFilter(ts)');
     await expect(page.getByRole('table', { name: 'SQL macros' }).isVisible()).resolves.toBe(true);
     expect((await queryJson()).type).toBe('sql');
-    await sql.fill('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
+    // Typed in as a user would (the text inserted whole: no auto-closed brackets), applied on blur.
+    await page.locator('[data-testid="closer-sql-editor"] .view-lines').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
     await page.locator('#query-json').click();
     expect((await queryJson()).sql).toBe('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
     await page.waitForFunction(() => document.body.textContent?.includes('ts >= ?'));
