@@ -1,7 +1,7 @@
 import {
-  CATALOG_VARIABLES,
   VARIABLES,
   VARIABLE_KINDS,
+  type CATALOG_VARIABLES,
   type CatalogResponse,
   type QueryResponse,
   type RefIdResult,

@@ -30,7 +30,7 @@ import type { CloserFilters, CloserOptions, CloserQuery } from './types.js';
 import { CloserVariableSupport } from './variables.js';
 
 /** The plugin.json route the data proxy forwards to the API, adding the bearer token. */
-export const PROXY_ROUTE = 'api';
+const PROXY_ROUTE = 'api';
 
 export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> {
   /** The data proxy's URL for this data source (`/api/datasources/proxy/uid/<uid>`). */
@@ -194,7 +194,7 @@ function isFetchError(err: unknown): err is FetchError {
 }
 
 /** What went wrong, in the words the user needs: unreachable, wrong URL, wrong token, or the API's own. */
-export function describeFetchError(
+function describeFetchError(
   err: unknown,
   apiUrl: string | undefined,
   path?: string,

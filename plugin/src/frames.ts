@@ -64,7 +64,7 @@ function rowLabels(fields: FrameField[], length: number): Array<Record<string, s
  * `severity`, `id`, `labels`), the API's `message` line as the body; every other column stays
  * as a field, shown in the log line's details. Used in Explore.
  */
-export function toLogsFrame(frame: Frame): DataFrame {
+function toLogsFrame(frame: Frame): DataFrame {
   const fields = frame.fields;
   const length = fields[0]?.values.length ?? 0;
   const get = (name: string) => fields.find((f) => f.name === name);
@@ -104,7 +104,7 @@ export function toLogsFrame(frame: Frame): DataFrame {
  * `level` fields so that a logs panel shows it as log lines too (Grafana's labelled-lines
  * shape: time, then the `message` line as the first string field).
  */
-export function toEventsTableFrame(frame: Frame): DataFrame {
+function toEventsTableFrame(frame: Frame): DataFrame {
   const length = frame.fields[0]?.values.length ?? 0;
   const outcome = frame.fields.find((f) => f.name === 'outcome');
   return toDataFrame({

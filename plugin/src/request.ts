@@ -15,7 +15,7 @@ const ALL = '$__all';
  * becomes its values (several for a multi-value variable), or nothing for All: All means no
  * restriction, so the element goes away (and the filter with it if nothing is left).
  */
-export function expandElement(element: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
+function expandElement(element: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
   const m = WHOLE_VARIABLE.exec(element.trim());
   if (!m) {
     // Text around a variable (`10.0.$octet.0/24`): one value, Grafana's plain interpolation.

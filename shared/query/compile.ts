@@ -1,6 +1,6 @@
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
-import { columnsOf, type GroupField } from './fields.js';
+import type { GroupField } from './fields.js';
 import {
   DEFAULT_LIMIT,
   QueryValidationError,
@@ -86,7 +86,7 @@ function contains(column: string, needle: string, params: Param[]): string {
   return `strpos(lower(${column}), ?) > 0`;
 }
 
-export function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): string[] {
+function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): string[] {
   if (!filters) return [];
   const out: string[] = [];
   const f = filters;
@@ -241,20 +241,4 @@ export function compileQuery(
       };
     }
   }
-}
-
-/** Columns a compiled structured query reads (for tests and docs: nothing else is selected). */
-export function columnsRead(query: Exclude<Query, { type: 'sql' }>): string[] {
-  const cols = new Set<string>(['dt', 'ts']);
-  if (query.type === 'events') EVENT_COLUMNS_SHOWN.forEach((c) => cols.add(c));
-  const field =
-    query.type === 'topn'
-      ? query.field
-      : query.type === 'timeseries'
-        ? query.splitBy
-        : query.type === 'stat'
-          ? query.field
-          : undefined;
-  if (field) columnsOf(field).forEach((c) => cols.add(c));
-  return [...cols];
 }

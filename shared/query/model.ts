@@ -109,7 +109,7 @@ void _sameFilters;
 void _sameQuery;
 
 /** A time range as the API receives it: ISO-8601 text or epoch ms, each end. */
-export const TimeRangeInputSchema = z
+const TimeRangeInputSchema = z
   .object({ from: z.union([z.string(), z.number()]), to: z.union([z.string(), z.number()]) })
   .strict();
 
@@ -145,8 +145,8 @@ export function parseQuery(input: unknown): Query {
  * The instants a range may name: 1970-01-01 to the end of year 9999 (ISO-8601's four-digit years).
  * Anything outside is a caller's mistake, refused before any work is done.
  */
-export const MIN_TIME_MS = 0;
-export const MAX_TIME_MS = Date.UTC(10000, 0, 1);
+const MIN_TIME_MS = 0;
+const MAX_TIME_MS = Date.UTC(10000, 0, 1);
 
 export function parseRange(input: unknown): TimeRange {
   const r = TimeRangeInputSchema.safeParse(input);
@@ -173,8 +173,8 @@ function toMs(v: string | number, field: string): number {
 }
 
 /** The shortest and longest bucket a time series may ask for. */
-export const MIN_INTERVAL_MS = 1000;
-export const MAX_INTERVAL_MS = 366 * 86_400_000;
+const MIN_INTERVAL_MS = 1000;
+const MAX_INTERVAL_MS = 366 * 86_400_000;
 
 /** `30s`, `5m`, `1h`, `1d` → ms; `field` names where the interval came from, for the error. */
 export function intervalMs(interval: string, field = 'interval'): number {

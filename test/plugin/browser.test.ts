@@ -259,8 +259,8 @@ describe(`in Chromium with ${GRAFANA_NAME}, loaded by SystemJS as Grafana loads 
     // Where a user clicks: Grafana's radio input lies over its label.
     await page.getByRole('radio', { name: 'Raw SQL' }).click();
     // Grafana's code editor (Monaco, from this Grafana version's @grafana/ui), with the example.
-    const editor = page.locator('[data-testid="closer-sql-editor"] .monaco-editor');
-    await editor.waitFor({ timeout: 30_000 });
+    const lines = page.locator('[data-testid="closer-sql-editor"] .view-lines');
+    await lines.waitFor({ timeout: 30_000 });
     await page.waitForFunction(() =>
       document
         .querySelector('[data-testid="closer-sql-editor"] .view-lines')
@@ -271,7 +271,7 @@ describe(`in Chromium with ${GRAFANA_NAME}, loaded by SystemJS as Grafana loads 
     await expect(page.getByRole('table', { name: 'SQL macros' }).isVisible()).resolves.toBe(true);
     expect((await queryJson()).type).toBe('sql');
     // Typed in as a user would (the text inserted whole: no auto-closed brackets), applied on blur.
-    await page.locator('[data-testid="closer-sql-editor"] .view-lines').click();
+    await lines.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.insertText('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
     await page.locator('#query-json').click();
