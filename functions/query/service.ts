@@ -33,7 +33,8 @@ export interface ServiceOptions {
 
 export const DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
-export interface QueryRequest {
+/** A POST query body as received: the contract's QueryRequest once validated here. */
+export interface QueryRequestBody {
   range?: unknown;
   intervalMs?: unknown;
   maxDataPoints?: unknown;
@@ -67,7 +68,7 @@ export class QueryService {
     return this.engine.name ?? this.engine.dialect.name;
   }
 
-  async query(body: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
+  async query(body: QueryRequestBody, signal?: AbortSignal): Promise<QueryResponse> {
     const range = this.range(body.range);
     if (!Array.isArray(body.queries) || body.queries.length === 0)
       throw new BadRequest('queries: expected a non-empty array', 'queries');
