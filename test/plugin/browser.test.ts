@@ -22,8 +22,7 @@ import { GRAFANA, GRAFANA_NAME } from './support/grafana-version.js';
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test/plugin/artifacts', GRAFANA.label);
 /** What the page takes from this Grafana version's install (as the jest resolver does). */
-const SHARED =
-  /^(react|react-dom|scheduler|rxjs|@grafana\/[^/]+|@emotion\/[^/]+|@monaco-editor\/react|monaco-editor)(\/.*)?$/;
+const SHARED = /^(react|react-dom|scheduler|rxjs|@grafana\/[^/]+|@emotion\/[^/]+)(\/.*)?$/;
 const SCREENSHOT = path.join(ROOT, 'plugin/src/img/screenshot-query-editor.png');
 const PROXY = '/api/datasources/proxy/uid/closer-audit/api';
 const CLIP = { x: 0, y: 0, width: 1220, height: 400 };

@@ -7,8 +7,6 @@ import * as grafanaData from '@grafana/data';
 import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import * as rxjs from 'rxjs';
-import { loader } from '@monaco-editor/react';
-import * as monaco from 'monaco-editor';
 import { instanceSettings } from '../support/datasource-settings.js';
 import { registerSharedModules } from '../support/shared-modules.js';
 
@@ -24,11 +22,6 @@ declare global {
     harness: { ready: boolean; error?: string; react: string };
   }
 }
-
-// The code editor's Monaco: @grafana/ui 11+ hands its bundled copy to @monaco-editor/react's
-// loader itself; 10.4's leaves that to the app hosting it (else the loader fetches Monaco from a
-// CDN), so this page, the host here, hands it the version's own copy.
-loader.config({ monaco });
 
 export const PLUGIN_URL = '/public/plugins/closer-audit-datasource/module.js';
 
