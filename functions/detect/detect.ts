@@ -3,7 +3,7 @@ import type { Alert } from '../../shared/detections/columns.js';
 import { ALERT_EVENT_IDS, compileRule, readRange } from '../../shared/detections/compile.js';
 import { durationMs, renderTitle, type Rule } from '../../shared/detections/rule.js';
 import { partitionOf } from '../../shared/event/partition.js';
-import type { Range } from '../../shared/query/model.js';
+import type { TimeRange } from '../../shared/query/model.js';
 import type { QueryEngine } from '../query/engine.js';
 import type { Storage } from '../storage/storage.js';
 import type { LoadedRule } from './load-rules.js';
@@ -36,7 +36,7 @@ export function alertId(rule: string, entity: string, windowStart: number): stri
 export async function runDetections(
   engine: QueryEngine,
   rules: LoadedRule[],
-  range: Range,
+  range: TimeRange,
   opts: { storage?: Storage; now?: () => number; timeoutMs?: number } = {},
 ): Promise<DetectionReport> {
   const now = (opts.now ?? Date.now)();
@@ -58,7 +58,7 @@ async function evaluate(
   engine: QueryEngine,
   rule: Rule,
   file: string,
-  range: Range,
+  range: TimeRange,
   now: number,
   timeoutMs?: number,
 ): Promise<RaisedAlert[]> {

@@ -1,7 +1,8 @@
+import type { FieldType } from '../../shared/api/contract.js';
 import type { Dialect, Param } from '../../shared/query/dialect.js';
-import type { Range } from '../../shared/query/model.js';
+import type { TimeRange } from '../../shared/query/model.js';
 
-export type FieldType = 'time' | 'number' | 'string' | 'boolean' | 'other';
+export type { FieldType };
 
 /** A result set in the shape the API turns into Grafana data frames. */
 export interface QueryResult {
@@ -61,9 +62,9 @@ export interface QueryEngine {
   /** What /health calls the engine when it is not its dialect's name (Trino speaks Athena's SQL). */
   readonly name?: string;
   /** The table expression for queries over this range (DuckDB: only that range's day files). */
-  tableFor(range: Range): Promise<string>;
+  tableFor(range: TimeRange): Promise<string>;
   /** The detections table (alerts the rules raised) for this range, as tableFor is for the events. */
-  detectionsTableFor(range: Range): Promise<string>;
+  detectionsTableFor(range: TimeRange): Promise<string>;
   run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;
   /** Refuses raw SQL that is not exactly one read-only statement (throws with the reason). */
   checkReadOnly(sql: string): Promise<void>;

@@ -1,34 +1,13 @@
 import type { ColumnName } from '../../shared/event/columns.js';
-import type { Query } from '../../shared/query/model.js';
+import type { Frame, FrameField, FrameMeta, Notice, Query } from '../../shared/api/contract.js';
 import type { FieldType, QueryResult } from './engine.js';
-
-/** A Grafana data frame as JSON: fields with names, types and values; times in epoch ms. */
-export interface FrameField {
-  name: string;
-  type: FieldType;
-  values: unknown[];
-  labels?: Record<string, string>;
-  config?: Record<string, unknown>;
-}
-
-export interface Frame {
-  refId?: string;
-  name?: string;
-  fields: FrameField[];
-  meta: {
-    executedQueryString?: string;
-    preferredVisualisationType?: 'logs' | 'table' | 'graph';
-    notices?: { severity: 'info' | 'warning' | 'error'; text: string }[];
-    custom?: Record<string, unknown>;
-  };
-}
 
 function column(result: QueryResult, i: number, type?: FieldType): FrameField {
   const c = result.columns[i] as { name: string; type: FieldType };
   return { name: c.name, type: type ?? c.type, values: result.rows.map((r) => r[i] ?? null) };
 }
 
-function meta(result: QueryResult, extra: Frame['meta'] = {}): Frame['meta'] {
+function meta(result: QueryResult, extra: FrameMeta = {}): FrameMeta {
   const custom: Record<string, unknown> = { ...(extra.custom ?? {}) };
   if (result.bytesScanned !== undefined) custom.bytesScanned = result.bytesScanned;
   if (result.filesRead !== undefined) custom.filesRead = result.filesRead;
@@ -90,7 +69,7 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
       const names = result.columns.map((c) => c.name);
       const fields = names.map((_, i) => column(cut, i));
       const lines = rows.map((r) => eventLine(Object.fromEntries(names.map((n, i) => [n, r[i]]))));
-      const notices: Frame['meta']['notices'] = truncated
+      const notices: Notice[] = truncated
         ? [
             {
               severity: 'warning',
@@ -160,7 +139,7 @@ export function toFrames(query: Query, result: QueryResult, limit?: number): Fra
     case 'detections':
       return detectionFrames(query, result, limit);
     case 'sql': {
-      const notices: Frame['meta']['notices'] = result.truncated
+      const notices: Notice[] = result.truncated
         ? [
             {
               severity: 'warning',

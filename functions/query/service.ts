@@ -1,8 +1,18 @@
+import {
+  VARIABLES,
+  VARIABLE_KINDS,
+  type CATALOG_VARIABLES,
+  type CatalogResponse,
+  type QueryResponse,
+  type RefIdResult,
+  type VariableKind,
+  type VariablesResponse,
+} from '../../shared/api/contract.js';
 import { ACTIONS, AREAS } from '../../shared/catalog/actions.js';
 import { BUILTIN_RULES } from '../../shared/detections/builtin.js';
 import { SEVERITIES } from '../../shared/detections/columns.js';
 import { compileQuery, type CompiledQuery } from '../../shared/query/compile.js';
-import { GROUP_FIELDS, type GroupField } from '../../shared/query/fields.js';
+import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import {
   FiltersSchema,
   MAX_LIMIT,
@@ -10,11 +20,11 @@ import {
   parseQuery,
   parseRange,
   type Query,
-  type Range,
+  type TimeRange,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
 import { QueryBusyError, QueryCancelledError, QueryTimeoutError, type QueryEngine } from './engine.js';
-import { toFrames, type Frame } from './frames.js';
+import { toFrames } from './frames.js';
 
 export interface ServiceOptions {
   /** Per-query time limit. */
@@ -26,18 +36,12 @@ export interface ServiceOptions {
 
 export const DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024;
 
-export interface QueryRequest {
+/** A POST query body as received: the contract's QueryRequest once validated here. */
+export interface QueryRequestBody {
   range?: unknown;
   intervalMs?: unknown;
   maxDataPoints?: unknown;
   queries?: unknown;
-}
-
-export interface RefIdResult {
-  frames: Frame[];
-  error?: string;
-  /** HTTP-like status of this query alone: 400 for a query at fault, 500/504 for the engine. */
-  status: number;
 }
 
 export class BadRequest extends Error {
@@ -48,17 +52,6 @@ export class BadRequest extends Error {
     super(message);
   }
 }
-
-const VARIABLES: Record<string, GroupField | 'catalog-actions' | 'catalog-areas'> = {
-  actions: 'action',
-  areas: 'area',
-  users: 'user_id',
-  ips: 'source_ip',
-  roles: 'user_role',
-  resourceTypes: 'resource_type',
-  methods: 'http_method',
-  outcomes: 'outcome',
-};
 
 /** The engine cannot take the work now (503): the caller may retry. */
 export class Unavailable extends Error {}
@@ -78,7 +71,7 @@ export class QueryService {
     return this.engine.name ?? this.engine.dialect.name;
   }
 
-  async query(body: QueryRequest, signal?: AbortSignal): Promise<{ results: Record<string, RefIdResult> }> {
+  async query(body: QueryRequestBody, signal?: AbortSignal): Promise<QueryResponse> {
     const range = this.range(body.range);
     if (!Array.isArray(body.queries) || body.queries.length === 0)
       throw new BadRequest('queries: expected a non-empty array', 'queries');
@@ -178,28 +171,23 @@ export class QueryService {
       limit?: unknown;
     },
     signal?: AbortSignal,
-  ): Promise<{
-    values: { text: string; value: string }[];
-  }> {
+  ): Promise<VariablesResponse> {
     const name = String(body.variable ?? '');
     if (name === 'rules' || name === 'severities') return this.detectionVariable(name, body.range, signal);
-    const field = VARIABLES[name];
-    if (!field)
-      throw new BadRequest(
-        `variable: one of ${[...Object.keys(VARIABLES), 'rules', 'severities'].join(', ')}`,
-        'variable',
-      );
+    if (!isVariableKind(name))
+      throw new BadRequest(`variable: one of ${VARIABLE_KINDS.join(', ')}`, 'variable');
+    const field = VARIABLES[name].field;
+    if (field === null) throw new BadRequest(`variable: ${name} is not a field of the events`, 'variable');
     const filters = body.filters === undefined ? undefined : FiltersSchema.safeParse(body.filters);
     if (filters && !filters.success)
       throw new BadRequest(`filters: ${filters.error.issues[0]?.message}`, 'filters');
     const range = this.range(body.range);
     const limit = typeof body.limit === 'number' ? Math.min(Math.max(1, body.limit), 1000) : 500;
     const table = await this.engine.tableFor(range);
-    const compiled = compileQuery(
-      { type: 'topn', field: field as GroupField, limit, filters: filters?.data },
-      range,
-      { dialect: this.engine.dialect, table },
-    );
+    const compiled = compileQuery({ type: 'topn', field, limit, filters: filters?.data }, range, {
+      dialect: this.engine.dialect,
+      table,
+    });
     const result = await this.engine
       .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
       .catch((err: unknown) => {
@@ -208,12 +196,11 @@ export class QueryService {
       });
     const seen = result.rows.map((r) => String(r[0])).filter((v) => v !== 'null');
     // Actions and areas also offer the whole catalog, seen in the range or not.
-    const all =
-      name === 'actions'
-        ? [...new Set([...seen, ...ACTIONS.map((a) => a.action)])]
-        : name === 'areas'
-          ? [...new Set([...seen, ...Object.keys(AREAS)])]
-          : seen;
+    const catalog: Record<(typeof CATALOG_VARIABLES)[number], string[]> = {
+      actions: ACTIONS.map((a) => a.action),
+      areas: Object.keys(AREAS),
+    };
+    const all = name in catalog ? [...new Set([...seen, ...catalog[name as keyof typeof catalog]])] : seen;
     return { values: all.map((v) => ({ text: v, value: v })) };
   }
 
@@ -243,11 +230,11 @@ export class QueryService {
     return { values: [...new Set([...listed, ...seen])].map((v) => ({ text: v, value: v })) };
   }
 
-  catalog() {
+  catalog(): CatalogResponse {
     return { areas: AREAS, actions: ACTIONS, groupFields: GROUP_FIELDS };
   }
 
-  private range(input: unknown): Range {
+  private range(input: unknown): TimeRange {
     try {
       return parseRange(input);
     } catch (err) {
@@ -255,6 +242,10 @@ export class QueryService {
       throw err;
     }
   }
+}
+
+function isVariableKind(name: string): name is VariableKind {
+  return (VARIABLE_KINDS as string[]).includes(name);
 }
 
 function describe(err: unknown): { error: string; status: number } {

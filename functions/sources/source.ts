@@ -1,10 +1,8 @@
 import type { RawHit } from '../../shared/normalise/normalise.js';
+import type { TimeRange } from '../../shared/query/model.js';
 
-/** Half-open range of epoch milliseconds, [from, to). */
-export interface TimeRange {
-  from: number;
-  to: number;
-}
+// Half-open epoch ms, [from, to): one type with the query side's.
+export type { TimeRange };
 
 export interface SourceHit {
   hit: RawHit;

@@ -4,7 +4,7 @@ import { changeActions, describeAction } from './catalog.js';
 import type { CloserQuery } from './types.js';
 
 /** The default annotation query: configuration changes and role changes, as events. */
-export function defaultAnnotationQuery(): CloserQuery {
+function defaultAnnotationQuery(): CloserQuery {
   return { refId: 'Anno', type: 'events', limit: 500, filters: { actions: changeActions() } };
 }
 

@@ -16,18 +16,22 @@ import { annotationSupport } from './annotations.js';
 import { toDataFrames } from './frames.js';
 import { interpolateFilters, isRunnable, toApiQuery } from './request.js';
 import { checkStatus, isStatusQuery, mergeResponses, statusFrames } from './status.js';
-import type {
-  ApiQueryResponse,
-  ApiVariablesResponse,
-  CloserFilters,
-  CloserOptions,
-  CloserQuery,
-  VariableKind,
-} from './types.js';
+import {
+  ROUTES,
+  type CatalogResponse,
+  type Filters,
+  type HealthResponse,
+  type QueryResponse,
+  type Route,
+  type VariableKind,
+  type VariablesRequest,
+  type VariablesResponse,
+} from '../../shared/api/contract.js';
+import type { CloserFilters, CloserOptions, CloserQuery } from './types.js';
 import { CloserVariableSupport } from './variables.js';
 
 /** The plugin.json route the data proxy forwards to the API, adding the bearer token. */
-export const ROUTE = 'api';
+const PROXY_ROUTE = 'api';
 
 export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> {
   /** The data proxy's URL for this data source (`/api/datasources/proxy/uid/<uid>`). */
@@ -78,9 +82,9 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
         toApiQuery(t, templateSrv, request.scopedVars, { limit: this.defaultLimit }),
       ),
     };
-    let response: ApiQueryResponse;
+    let response: QueryResponse;
     try {
-      response = await this.post<ApiQueryResponse>('query', body, request.requestId);
+      response = await this.post<QueryResponse>(ROUTES.query, body, request.requestId);
     } catch (err) {
       // The whole request failed (token, network, proxy): every query shows why.
       const error = describeFetchError(err, this.apiUrl);
@@ -118,7 +122,7 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
   ): Promise<DataQueryResponse> {
     try {
       const status = checkStatus(
-        await this.get<unknown>('status', {
+        await this.get<unknown>(ROUTES.status, {
           from: request.range.from.toISOString(),
           to: request.range.to.toISOString(),
         }),
@@ -141,15 +145,16 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
     scopedVars?: DataQueryRequest['scopedVars'],
   ): Promise<Array<{ text: string; value: string }>> {
     const now = Date.now();
-    const body: Record<string, unknown> = {
+    const body: VariablesRequest = {
       variable,
       range: range
         ? { from: range.from.toISOString(), to: range.to.toISOString() }
         : { from: new Date(now - 86_400_000).toISOString(), to: new Date(now).toISOString() },
     };
     const f = interpolateFilters(filters, getTemplateSrv(), scopedVars);
-    if (f) body.filters = f;
-    const response = await this.post<ApiVariablesResponse>('variables', body);
+    // Template variables are in; whether each value is valid (a status, an IP) the API says.
+    if (f) body.filters = f as Filters;
+    const response = await this.post<VariablesResponse>(ROUTES.variables, body);
     return response.values ?? [];
   }
 
@@ -163,7 +168,7 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
     }
     let engine = '';
     try {
-      const health = await this.get<{ status?: string; engine?: string }>('health');
+      const health = await this.get<Partial<HealthResponse>>(ROUTES.health);
       if (health?.status !== 'ok') {
         return {
           status: 'error',
@@ -172,25 +177,25 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
       }
       engine = health.engine ?? '';
     } catch (err) {
-      return { status: 'error', message: describeFetchError(err, this.apiUrl, 'health').message };
+      return { status: 'error', message: describeFetchError(err, this.apiUrl, ROUTES.health).message };
     }
     try {
       // /health needs no token; /catalog does, so this checks the token.
-      const catalog = await this.get<{ actions?: unknown[] }>('catalog');
+      const catalog = await this.get<Partial<CatalogResponse>>(ROUTES.catalog);
       const actions = Array.isArray(catalog?.actions) ? catalog.actions.length : 0;
       return {
         status: 'success',
         message: `Connected to the closer-audit query API (${engine || 'unknown engine'}); the token is accepted; ${actions} actions in the catalog.`,
       };
     } catch (err) {
-      return { status: 'error', message: describeFetchError(err, this.apiUrl, 'catalog').message };
+      return { status: 'error', message: describeFetchError(err, this.apiUrl, ROUTES.catalog).message };
     }
   }
 
-  private async get<T>(path: string, params?: Record<string, string>): Promise<T> {
+  private async get<T>(path: Route, params?: Record<string, string>): Promise<T> {
     const res = await lastValueFrom(
       getBackendSrv().fetch<T>({
-        url: `${this.url}/${ROUTE}/${path}`,
+        url: `${this.url}/${PROXY_ROUTE}/${path}`,
         method: 'GET',
         ...(params ? { params } : {}),
         showErrorAlert: false,
@@ -200,10 +205,10 @@ export class CloserDataSource extends DataSourceApi<CloserQuery, CloserOptions> 
     return res.data;
   }
 
-  private async post<T>(path: string, data: unknown, requestId?: string): Promise<T> {
+  private async post<T>(path: Route, data: unknown, requestId?: string): Promise<T> {
     const res = await lastValueFrom(
       getBackendSrv().fetch<T>({
-        url: `${this.url}/${ROUTE}/${path}`,
+        url: `${this.url}/${PROXY_ROUTE}/${path}`,
         method: 'POST',
         data,
         headers: { 'Content-Type': 'application/json' },
@@ -221,7 +226,7 @@ function isFetchError(err: unknown): err is FetchError {
 }
 
 /** What went wrong, in the words the user needs: unreachable, wrong URL, wrong token, or the API's own. */
-export function describeFetchError(
+function describeFetchError(
   err: unknown,
   apiUrl: string | undefined,
   path?: string,

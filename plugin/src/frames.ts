@@ -6,11 +6,9 @@ import {
   type FieldDTO,
   type QueryResultMeta,
 } from '@grafana/data';
-import type { ApiFrame } from './types.js';
+import type { Frame, FrameField, FieldType as ApiFieldType } from '../../shared/api/contract.js';
 
-type ApiField = ApiFrame['fields'][number];
-
-const FIELD_TYPES: Record<ApiField['type'], FieldType> = {
+const FIELD_TYPES: Record<ApiFieldType, FieldType> = {
   time: FieldType.time,
   number: FieldType.number,
   string: FieldType.string,
@@ -29,11 +27,11 @@ const LABELS: Array<[label: string, field: string]> = [
 
 const hidden = { custom: { hidden: true } };
 
-function isEventsFrame(frame: ApiFrame): boolean {
+function isEventsFrame(frame: Frame): boolean {
   return frame.meta?.preferredVisualisationType === 'logs' && frame.fields.some((f) => f.name === 'message');
 }
 
-function toFieldDTO(f: ApiField): FieldDTO {
+function toFieldDTO(f: FrameField): FieldDTO {
   return {
     name: f.name,
     type: FIELD_TYPES[f.type] ?? FieldType.other,
@@ -49,7 +47,7 @@ function severityOf(outcome: unknown): string {
   return 'unknown';
 }
 
-function rowLabels(fields: ApiField[], length: number): Array<Record<string, string>> {
+function rowLabels(fields: FrameField[], length: number): Array<Record<string, string>> {
   const byName = new Map(fields.map((f) => [f.name, f]));
   return Array.from({ length }, (_, i) => {
     const labels: Record<string, string> = {};
@@ -66,7 +64,7 @@ function rowLabels(fields: ApiField[], length: number): Array<Record<string, str
  * `severity`, `id`, `labels`), the API's `message` line as the body; every other column stays
  * as a field, shown in the log line's details. Used in Explore.
  */
-export function toLogsFrame(frame: ApiFrame): DataFrame {
+function toLogsFrame(frame: Frame): DataFrame {
   const fields = frame.fields;
   const length = fields[0]?.values.length ?? 0;
   const get = (name: string) => fields.find((f) => f.name === name);
@@ -106,7 +104,7 @@ export function toLogsFrame(frame: ApiFrame): DataFrame {
  * `level` fields so that a logs panel shows it as log lines too (Grafana's labelled-lines
  * shape: time, then the `message` line as the first string field).
  */
-export function toEventsTableFrame(frame: ApiFrame): DataFrame {
+function toEventsTableFrame(frame: Frame): DataFrame {
   const length = frame.fields[0]?.values.length ?? 0;
   const outcome = frame.fields.find((f) => f.name === 'outcome');
   return toDataFrame({
@@ -131,7 +129,7 @@ export function toEventsTableFrame(frame: ApiFrame): DataFrame {
 }
 
 /** The API's frames as Grafana data frames, each carrying its refId. */
-export function toDataFrames(frames: ApiFrame[], refId: string, options: { logs: boolean }): DataFrame[] {
+export function toDataFrames(frames: Frame[], refId: string, options: { logs: boolean }): DataFrame[] {
   return frames.map((f) => {
     const frame = { ...f, refId: f.refId ?? refId };
     if (isEventsFrame(frame)) return options.logs ? toLogsFrame(frame) : toEventsTableFrame(frame);

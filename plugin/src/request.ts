@@ -1,35 +1,11 @@
 import type { ScopedVars } from '@grafana/data';
 import type { TemplateSrv } from '@grafana/runtime';
+import { FIELDS_OF, LIST_FILTERS, TEXT_FILTERS, type QueryField } from '../../shared/api/contract.js';
+import { lexSql, type SqlTokenKind } from '../../shared/query/sql-lexer.js';
 import type { CloserFilters, CloserQuery } from './types.js';
 
-/** Model fields each query type takes (shared/query/model.ts); nothing else is sent. */
-const FIELDS_OF: Record<NonNullable<CloserQuery['type']>, ReadonlyArray<keyof CloserQuery>> = {
-  events: ['filters', 'limit', 'order'],
-  timeseries: ['filters', 'interval', 'splitBy', 'maxSeries'],
-  topn: ['filters', 'field', 'limit'],
-  stat: ['filters', 'metric', 'field'],
-  sql: ['sql'],
-  // Answered from GET /status (./status.ts), never sent to POST /query.
-  status: ['statusView'],
-  detections: ['format', 'rules', 'severities', 'alertIds', 'splitBy', 'interval', 'limit'],
-};
-
 /** The detections query's lists, which take template variables like the filters' lists. */
-const DETECTION_LISTS: ReadonlyArray<keyof CloserQuery> = ['rules', 'severities', 'alertIds'];
-
-const LIST_FILTERS = [
-  'actions',
-  'areas',
-  'outcomes',
-  'userIds',
-  'userRoles',
-  'sourceIps',
-  'httpMethods',
-  'statuses',
-  'resourceTypes',
-  'resourceIds',
-] as const;
-const TEXT_FILTERS = ['urlContains', 'pathContains', 'bodyContains'] as const;
+const DETECTION_LISTS: readonly QueryField[] = ['rules', 'severities', 'alertIds'];
 
 /** `$name`, `${name}`, `${name:format}` or `[[name]]`, standing alone. */
 const WHOLE_VARIABLE =
@@ -42,7 +18,7 @@ const ALL = '$__all';
  * becomes its values (several for a multi-value variable), or nothing for All: All means no
  * restriction, so the element goes away (and the filter with it if nothing is left).
  */
-export function expandElement(element: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
+function expandElement(element: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
   const m = WHOLE_VARIABLE.exec(element.trim());
   if (!m) {
     // Text around a variable (`10.0.$octet.0/24`): one value, Grafana's plain interpolation.
@@ -107,47 +83,11 @@ function toStatus(v: string | number): string | number {
 
 const SHIELD = '\u0000__';
 
-type SqlPart = 'code' | 'string' | 'escape-string' | 'identifier' | 'comment';
-
-/** The SQL split into code, string literals, quoted identifiers and comments, in order. */
-export function sqlParts(sql: string): { part: SqlPart; text: string }[] {
-  const parts: { part: SqlPart; text: string }[] = [];
-  let code = '';
-  let i = 0;
-  const push = (part: SqlPart, end: number) => {
-    if (code) parts.push({ part: 'code', text: code });
-    code = '';
-    parts.push({ part, text: sql.slice(i, end) });
-    i = end;
-  };
-  while (i < sql.length) {
-    const ch = sql[i] as string;
-    if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < sql.length && !(sql[j] === ch && sql[j + 1] !== ch)) j += sql[j] === ch ? 2 : 1;
-      // E'...' (DuckDB) reads backslash escapes: a value put into it needs its backslashes doubled.
-      const escape = ch === "'" && /(^|[^A-Za-z0-9_])[Ee]$/.test(code);
-      push(ch === '"' ? 'identifier' : escape ? 'escape-string' : 'string', Math.min(j + 1, sql.length));
-    } else if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i);
-      push('comment', end === -1 ? sql.length : end);
-    } else if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2);
-      push('comment', end === -1 ? sql.length : end + 2);
-    } else {
-      code += ch;
-      i++;
-    }
-  }
-  if (code) parts.push({ part: 'code', text: code });
-  return parts;
-}
-
 const values = (value: unknown): string[] => (Array.isArray(value) ? value : [value]).map((v) => String(v));
 const quoteless = (v: string) => v.replace(/'/g, "''");
 
 /** How a variable's value is written where it stands, so it is always data, never SQL. */
-const FORMAT: Record<Exclude<SqlPart, 'comment'>, (value: unknown) => string> = {
+const FORMAT: Record<Exclude<SqlTokenKind, 'comment'>, (value: unknown) => string> = {
   // In code: string literals, `'u7'`, or `'a', 'b'` for several values (for `IN ($user)`).
   code: (value) =>
     values(value)
@@ -159,9 +99,10 @@ const FORMAT: Record<Exclude<SqlPart, 'comment'>, (value: unknown) => string> = 
     values(value)
       .map((v) => quoteless(v.replace(/\\/g, '\\\\')))
       .join(','),
+  // Inside a quoted name: its quote character doubled ("..." or `...`).
   identifier: (value) =>
     values(value)
-      .map((v) => v.replace(/"/g, '""'))
+      .map((v) => v.replace(/["`]/g, '$&$&'))
       .join(','),
 };
 
@@ -175,9 +116,9 @@ const FORMAT: Record<Exclude<SqlPart, 'comment'>, (value: unknown) => string> = 
 export function interpolateSql(sql: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string {
   const shielded = sql.split('$__').join(SHIELD);
   if (!templateSrv.containsTemplate(shielded)) return sql;
-  const replaced = sqlParts(shielded)
-    .map(({ part, text }) =>
-      part === 'comment' ? text : templateSrv.replace(text, scopedVars, FORMAT[part]),
+  const replaced = lexSql(shielded)
+    .map(({ kind, text }) =>
+      kind === 'comment' ? text : templateSrv.replace(text, scopedVars, FORMAT[kind]),
     )
     .join('');
   return replaced.split(SHIELD).join('$__');
@@ -196,7 +137,8 @@ export function toApiQuery(
 ): Record<string, unknown> {
   const type = query.type ?? 'timeseries';
   const out: Record<string, unknown> = { refId: query.refId, type };
-  for (const key of FIELDS_OF[type] ?? []) {
+  const fields: readonly QueryField[] = type === 'status' ? [] : FIELDS_OF[type];
+  for (const key of fields) {
     const value = query[key];
     if (value === undefined || value === null || value === '') continue;
     if (key === 'filters') {

@@ -1,7 +1,9 @@
 import type { ColumnSpec } from '../event/columns.js';
 import { detectionsPrefix } from '../layout/layout.js';
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+import { SEVERITIES } from '../api/contract.js';
+
+export { SEVERITIES };
 export type Severity = (typeof SEVERITIES)[number];
 
 /**

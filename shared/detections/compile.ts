@@ -1,6 +1,6 @@
 import type { Dialect } from '../query/dialect.js';
 import type { CompiledQuery } from '../query/compile.js';
-import type { Range } from '../query/model.js';
+import type { TimeRange } from '../query/model.js';
 import { expandMacros } from '../query/raw-sql.js';
 import { durationMs, type Rule } from './rule.js';
 
@@ -17,13 +17,13 @@ export function hopMs(rule: Rule): number {
 }
 
 /** The starts of the windows a range's evaluation covers: from the first window holding `from`. */
-export function windowsRange(rule: Rule, range: Range): Range {
+export function windowsRange(rule: Rule, range: TimeRange): TimeRange {
   const h = hopMs(rule);
   return { from: Math.floor(range.from / h) * h - h, to: Math.ceil(range.to / h) * h };
 }
 
 /** The events the rule's SQL reads: its windows, and the history before them it looks back over. */
-export function readRange(rule: Rule, range: Range): Range {
+export function readRange(rule: Rule, range: TimeRange): TimeRange {
   const windows = windowsRange(rule, range);
   return {
     from: windows.from - (rule.history ? durationMs(rule.history) : 0),
@@ -72,7 +72,7 @@ const int = (n: number) => {
  */
 export function compileRule(
   rule: Rule,
-  range: Range,
+  range: TimeRange,
   opts: { dialect: Dialect; table: string; file?: string },
 ): CompiledQuery {
   const d = opts.dialect;

@@ -1,6 +1,6 @@
 import { bucketMs, dtBounds, type CompiledQuery, type CompileOptions } from '../query/compile.js';
 import { intOutsideWhere, type Dialect, type Param } from '../query/dialect.js';
-import { DEFAULT_LIMIT, type Query, type Range } from '../query/model.js';
+import { DEFAULT_LIMIT, type Query, type TimeRange } from '../query/model.js';
 
 /**
  * The query API's `detections` query type over the detections table (one row per alert,
@@ -41,7 +41,7 @@ function inList(column: string, values: readonly string[], params: Param[]): str
 }
 
 /** Alerts whose first event lies in the range (and its `dt` partitions), with the query's filters. */
-function where(query: DetectionsQuery, range: Range, d: Dialect, params: Param[]): string {
+function where(query: DetectionsQuery, range: TimeRange, d: Dialect, params: Param[]): string {
   const [first, last] = dtBounds({ from: Math.max(0, range.from - MAX_WINDOW_MS), to: range.to });
   params.push(
     { type: 'string', value: first },
@@ -62,7 +62,7 @@ function where(query: DetectionsQuery, range: Range, d: Dialect, params: Param[]
  */
 export function compileDetectionsQuery(
   query: DetectionsQuery,
-  range: Range,
+  range: TimeRange,
   opts: CompileOptions,
 ): CompiledQuery {
   const d = opts.dialect;

@@ -10,7 +10,7 @@ import {
   parseCidr,
   type Filters,
   type Query,
-  type Range,
+  type TimeRange,
 } from './model.js';
 
 /**
@@ -52,12 +52,12 @@ const EVENT_COLUMNS_SHOWN = [
 ] as const satisfies readonly ColumnName[];
 
 /** The days a range touches, as `dt` values, first and last. */
-export function dtBounds(range: Range): [string, string] {
+export function dtBounds(range: TimeRange): [string, string] {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   return [day(range.from), day(range.to - 1)];
 }
 
-export function daysOf(range: Range): string[] {
+export function daysOf(range: TimeRange): string[] {
   const out: string[] = [];
   for (let d = Math.floor(range.from / DAY_MS) * DAY_MS; d < range.to; d += DAY_MS) {
     out.push(new Date(d).toISOString().slice(0, 10));
@@ -66,7 +66,7 @@ export function daysOf(range: Range): string[] {
 }
 
 /** `dt BETWEEN ? AND ? AND ts >= ? AND ts < ?`: partition pruning plus the exact bounds. */
-export function timeFilter(range: Range, d: Dialect, params: Param[]): string {
+export function timeFilter(range: TimeRange, d: Dialect, params: Param[]): string {
   const [first, last] = dtBounds(range);
   params.push(
     { type: 'string', value: first },
@@ -88,7 +88,7 @@ function contains(column: ColumnName, needle: string, params: Param[]): string {
   return `strpos(lower(${column}), ?) > 0`;
 }
 
-export function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): string[] {
+function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): string[] {
   if (!filters) return [];
   const out: string[] = [];
   const f = filters;
@@ -164,12 +164,12 @@ function fromClause(table: string, field: GroupField | undefined, d: Dialect): s
   return field === 'user_role' ? `${table} ${d.unnestRoles()}` : table;
 }
 
-function where(range: Range, filters: Filters | undefined, d: Dialect, params: Param[]): string {
+function where(range: TimeRange, filters: Filters | undefined, d: Dialect, params: Param[]): string {
   return [timeFilter(range, d, params), ...filterSql(filters, d, params)].join('\n  AND ');
 }
 
 /** Interval for a time series: the query's own, else Grafana's, never finer than the range allows. */
-export function bucketMs(query: { interval?: string }, range: Range, opts: CompileOptions): number {
+export function bucketMs(query: { interval?: string }, range: TimeRange, opts: CompileOptions): number {
   if (query.interval) return intervalMs(query.interval);
   const points = opts.maxDataPoints && opts.maxDataPoints > 0 ? opts.maxDataPoints : 1000;
   const floor = Math.ceil((range.to - range.from) / points);
@@ -180,7 +180,7 @@ export function bucketMs(query: { interval?: string }, range: Range, opts: Compi
 
 export function compileQuery(
   query: Exclude<Query, { type: 'sql' }>,
-  range: Range,
+  range: TimeRange,
   opts: CompileOptions,
 ): CompiledQuery {
   const d = opts.dialect;

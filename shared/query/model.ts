@@ -1,14 +1,32 @@
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../time/duration.js';
-import { SEVERITIES } from '../detections/columns.js';
+import {
+  DETECTION_FORMATS,
+  DETECTION_SPLITS,
+  SEVERITIES,
+  FLAG_FILTERS,
+  LIMITS,
+  LIST_FILTERS,
+  METRICS,
+  ORDERS,
+  STATUS_CLASSES,
+  TEXT_FILTERS,
+  type Filters,
+  type FlagFilter,
+  type ListFilter,
+  type Query,
+  type TextFilter,
+} from '../api/contract.js';
 import { GROUP_FIELDS } from './fields.js';
 
 /**
- * The structured query the Grafana plugin sends and the query API runs: one JSON shape,
- * validated here, compiled to Athena (Trino) and DuckDB SQL by ./compile.
+ * The server's validation of the API's queries (shared/api/contract.ts states them): zod schemas
+ * built from the contract's lists, checked below to accept exactly the contract's types. The
+ * query API parses every request with them; ./compile turns a query into Athena (Trino) or
+ * DuckDB SQL.
  */
-export const MAX_LIMIT = 10_000;
-export const DEFAULT_LIMIT = 500;
+export const MAX_LIMIT = LIMITS.events.max;
+export const DEFAULT_LIMIT = LIMITS.events.default;
 
 const text = z.string().min(1).max(512);
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(200);
@@ -20,27 +38,23 @@ const cidrOrIp = z
     message: 'expected an IPv4/IPv6 address or CIDR, e.g. 10.0.0.0/8',
   });
 
-const status = z.union([z.number().int().min(100).max(599), z.enum(['1xx', '2xx', '3xx', '4xx', '5xx'])]);
+const status = z.union([z.number().int().min(100).max(599), z.enum(STATUS_CLASSES)]);
 
-export const FiltersSchema = z
-  .object({
-    actions: list(text).optional(),
-    areas: list(text).optional(),
-    outcomes: list(text).optional(),
-    userIds: list(text).optional(),
-    userRoles: list(text).optional(),
-    sourceIps: list(cidrOrIp).optional(),
-    httpMethods: list(text).optional(),
-    statuses: list(status).optional(),
-    urlContains: text.optional(),
-    pathContains: text.optional(),
-    resourceTypes: list(text).optional(),
-    resourceIds: list(text).optional(),
-    bodyContains: text.optional(),
-    knownAction: z.boolean().optional(),
-    eventIds: list(text).optional(),
-  })
-  .strict();
+/** Each filter from the contract's lists: list filters hold text, but IPs/CIDRs and statuses. */
+const listFilters = Object.fromEntries(
+  LIST_FILTERS.map((k) => [
+    k,
+    list(k === 'sourceIps' ? cidrOrIp : k === 'statuses' ? status : text).optional(),
+  ]),
+) as { [K in ListFilter]: z.ZodOptional<z.ZodArray<K extends 'statuses' ? typeof status : typeof text>> };
+const textFilters = Object.fromEntries(TEXT_FILTERS.map((k) => [k, text.optional()])) as {
+  [K in TextFilter]: z.ZodOptional<typeof text>;
+};
+const flagFilters = Object.fromEntries(FLAG_FILTERS.map((k) => [k, z.boolean().optional()])) as {
+  [K in FlagFilter]: z.ZodOptional<z.ZodBoolean>;
+};
+
+export const FiltersSchema = z.object({ ...listFilters, ...textFilters, ...flagFilters }).strict();
 
 const groupField = z.enum(GROUP_FIELDS);
 const interval = z
@@ -55,8 +69,8 @@ export const QuerySchema = z.discriminatedUnion('type', [
     .object({
       ...base,
       type: z.literal('events'),
-      limit: z.number().int().min(1).max(MAX_LIMIT).optional(),
-      order: z.enum(['desc', 'asc']).optional(),
+      limit: z.number().int().min(1).max(LIMITS.events.max).optional(),
+      order: z.enum(ORDERS).optional(),
     })
     .strict(),
   z
@@ -65,8 +79,7 @@ export const QuerySchema = z.discriminatedUnion('type', [
       type: z.literal('timeseries'),
       interval,
       splitBy: groupField.optional(),
-      /** Series kept when split (the largest); the rest are summed into "other". */
-      maxSeries: z.number().int().min(1).max(50).optional(),
+      maxSeries: z.number().int().min(1).max(LIMITS.maxSeries.max).optional(),
     })
     .strict(),
   z
@@ -74,14 +87,14 @@ export const QuerySchema = z.discriminatedUnion('type', [
       ...base,
       type: z.literal('topn'),
       field: groupField,
-      limit: z.number().int().min(1).max(1000).optional(),
+      limit: z.number().int().min(1).max(LIMITS.topn.max).optional(),
     })
     .strict(),
   z
     .object({
       ...base,
       type: z.literal('stat'),
-      metric: z.enum(['count', 'distinct']).optional(),
+      metric: z.enum(METRICS).optional(),
       field: groupField.optional(),
     })
     .strict()
@@ -99,26 +112,33 @@ export const QuerySchema = z.discriminatedUnion('type', [
     .object({
       refId: base.refId,
       type: z.literal('detections'),
-      format: z.enum(['alerts', 'timeseries', 'events']).optional(),
+      format: z.enum(DETECTION_FORMATS).optional(),
       rules: list(text).optional(),
       severities: list(z.enum(SEVERITIES)).optional(),
       alertIds: list(text).optional(),
-      splitBy: z.enum(['rule', 'severity']).optional(),
+      splitBy: z.enum(DETECTION_SPLITS).optional(),
       interval,
       limit: z.number().int().min(1).max(MAX_LIMIT).optional(),
     })
     .strict(),
 ]);
 
-export const TimeRangeSchema = z
+// The schemas accept exactly the contract's shapes: a field added on one side only fails here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameFilters: Same<z.infer<typeof FiltersSchema>, Filters> = true;
+const _sameQuery: Same<z.infer<typeof QuerySchema>, Query> = true;
+void _sameFilters;
+void _sameQuery;
+
+/** A time range as the API receives it: ISO-8601 text or epoch ms, each end. */
+const TimeRangeInputSchema = z
   .object({ from: z.union([z.string(), z.number()]), to: z.union([z.string(), z.number()]) })
   .strict();
 
-export type Filters = z.infer<typeof FiltersSchema>;
-export type Query = z.infer<typeof QuerySchema>;
-export type QueryType = Query['type'];
+export type { Filters, Query, QueryType } from '../api/contract.js';
 
-export interface Range {
+/** A half-open range of epoch milliseconds, [from, to): what a query, a sync or a count covers. */
+export interface TimeRange {
   from: number;
   to: number;
 }
@@ -147,11 +167,11 @@ export function parseQuery(input: unknown): Query {
  * The instants a range may name: 1970-01-01 to the end of year 9999 (ISO-8601's four-digit years).
  * Anything outside is a caller's mistake, refused before any work is done.
  */
-export const MIN_TIME_MS = 0;
-export const MAX_TIME_MS = Date.UTC(10000, 0, 1);
+const MIN_TIME_MS = 0;
+const MAX_TIME_MS = Date.UTC(10000, 0, 1);
 
-export function parseRange(input: unknown): Range {
-  const r = TimeRangeSchema.safeParse(input);
+export function parseRange(input: unknown): TimeRange {
+  const r = TimeRangeInputSchema.safeParse(input);
   if (!r.success) throw new QueryValidationError('range', 'expected {from, to} as ISO-8601 or epoch ms');
   const from = toMs(r.data.from, 'range.from');
   const to = toMs(r.data.to, 'range.to');
@@ -175,8 +195,8 @@ function toMs(v: string | number, field: string): number {
 }
 
 /** The shortest and longest bucket a time series may ask for. */
-export const MIN_INTERVAL_MS = 1000;
-export const MAX_INTERVAL_MS = 366 * 86_400_000;
+const MIN_INTERVAL_MS = 1000;
+const MAX_INTERVAL_MS = 366 * 86_400_000;
 
 /** `30s`, `5m`, `1h`, `1d` (shared/time/duration) → ms; `field` names where it came from, for the error. */
 export function intervalMs(interval: string, field = 'interval'): number {

@@ -1,82 +1,63 @@
+import { MACRO_NAMES } from '../api/contract.js';
 import type { CompiledQuery, CompileOptions } from './compile.js';
 import { bucketMs, timeFilter } from './compile.js';
 import { intOutsideWhere, type Param } from './dialect.js';
-import { QueryValidationError, intervalMs, type Range } from './model.js';
+import { QueryValidationError, intervalMs, type TimeRange } from './model.js';
+import { lexSql } from './sql-lexer.js';
 
 /**
- * Raw SQL for power users, with Grafana-style macros. Macros expand to bound parameters, never
- * to pasted values:
+ * Raw SQL for power users, with Grafana-style macros (the list, with what each means, is the
+ * API contract's MACROS). Macros expand to bound parameters, never to pasted values:
  *   $__timeFilter(ts)       dt BETWEEN ? AND ? AND ts >= ? AND ts < ?  (prunes partitions too)
  *   $__timeFrom() / $__timeTo()   the range bounds as timestamps
  *   $__timeGroup(ts, 1h)    the bucket start, a timestamp (interval optional: Grafana's)
  *   $__interval_ms, $__interval   the bucket size (Grafana's interval), in ms
  *   $__table                the events table
  */
-export const MACROS = [
-  '$__timeFilter',
-  '$__timeFrom',
-  '$__timeTo',
-  '$__timeGroup',
-  '$__interval_ms',
-  '$__interval',
-  '$__table',
-];
-
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MACRO = /\$__([A-Za-z_]*)/g;
 
-export function expandMacros(sql: string, range: Range, opts: CompileOptions): CompiledQuery {
+export function expandMacros(sql: string, range: TimeRange, opts: CompileOptions): CompiledQuery {
   const d = opts.dialect;
   const params: Param[] = [];
   const step = bucketMs({}, range, opts);
-  let out = '';
-  let i = 0;
-  // Walk the text so macros inside string literals or comments stay as they are, and the
-  // parameters come out in the order their placeholders appear.
-  while (i < sql.length) {
-    const ch = sql[i] as string;
-    if (ch === "'" || ch === '"') {
-      const end = closing(sql, i, ch);
-      out += sql.slice(i, end);
-      i = end;
-      continue;
-    }
-    if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i);
-      const stop = end === -1 ? sql.length : end;
-      out += sql.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2);
-      const stop = end === -1 ? sql.length : end + 2;
-      out += sql.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    if (ch === '$' && sql.startsWith('$__', i)) {
-      const m = /^\$__([A-Za-z_]+)/.exec(sql.slice(i));
-      const name = m?.[1] ?? '';
-      let rest = i + 3 + name.length;
+  // Macros are expanded in code only: inside string literals, quoted names or comments they stay
+  // as written; the parameters come out in the order their placeholders appear.
+  const out = lexSql(sql)
+    .map((token) => (token.kind === 'code' ? expandCode(token.text) : token.text))
+    .join('');
+  return { sql: out, params };
+
+  function expandCode(code: string): string {
+    let out = '';
+    let at = 0;
+    for (const m of code.matchAll(MACRO)) {
+      if (m.index < at) continue;
+      const name = m[1] as string;
+      let rest = m.index + m[0].length;
       let args: string[] = [];
-      if (sql[rest] === '(') {
-        const close = sql.indexOf(')', rest);
-        if (close === -1) throw new QueryValidationError('sql', `$__${name}( is not closed`);
-        args = sql
+      if (code[rest] === '(') {
+        const close = code.indexOf(')', rest);
+        if (close === -1) {
+          throw new QueryValidationError(
+            'sql',
+            sql.indexOf(')', rest) === -1
+              ? `$__${name}( is not closed`
+              : `$__${name}(...): write its arguments without quotes, e.g. $__timeGroup(ts, 1h)`,
+          );
+        }
+        args = code
           .slice(rest + 1, close)
           .split(',')
           .map((a) => a.trim())
           .filter(Boolean);
         rest = close + 1;
       }
-      out += expand(name, args);
-      i = rest;
-      continue;
+      out += code.slice(at, m.index) + expand(name, args);
+      at = rest;
     }
-    out += ch;
-    i++;
+    return out + code.slice(at);
   }
-  return { sql: out, params };
 
   function column(name: string, args: string[]): string {
     const col = args[0] ?? 'ts';
@@ -120,22 +101,7 @@ export function expandMacros(sql: string, range: Range, opts: CompileOptions): C
       case 'table':
         return opts.table;
       default:
-        throw new QueryValidationError('sql', `unknown macro $__${name}; known: ${MACROS.join(', ')}`);
+        throw new QueryValidationError('sql', `unknown macro $__${name}; known: ${MACRO_NAMES.join(', ')}`);
     }
   }
-}
-
-function closing(sql: string, start: number, quote: string): number {
-  let j = start + 1;
-  while (j < sql.length) {
-    if (sql[j] === quote) {
-      if (sql[j + 1] === quote) {
-        j += 2;
-        continue;
-      }
-      return j + 1;
-    }
-    j++;
-  }
-  return sql.length;
 }

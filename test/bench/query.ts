@@ -16,13 +16,13 @@ import { runSync } from '../../functions/ingest/sync.js';
 import type { QueryEngine } from '../../functions/query/engine.js';
 import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
 import { TrinoEngine } from '../../functions/query/engines/trino.js';
-import type { Frame } from '../../functions/query/frames.js';
-import { QueryService, type RefIdResult } from '../../functions/query/service.js';
+import { QueryService } from '../../functions/query/service.js';
 import { distribute } from '../../functions/sample/generator.js';
 import { SampleSource } from '../../functions/sources/sample/sample-source.js';
+import type { Frame, RefIdResult } from '../../shared/api/contract.js';
 import { DAY_MS, HOUR_MS, floorDay } from '../../shared/event/partition.js';
 import { daysOf } from '../../shared/query/compile.js';
-import type { Query, Range } from '../../shared/query/model.js';
+import type { Query, TimeRange } from '../../shared/query/model.js';
 import { trinoDdl } from '../../shared/schema/trino.js';
 import { ingestContext } from '../support/ingest.js';
 import { secs, table } from './print.js';
@@ -411,7 +411,7 @@ const WINDOWS = [
 // ------------------------------------------------------------------------------- measuring
 
 /** Grafana's interval for a panel: the range over maxDataPoints, rounded up to a round step. */
-function grafanaIntervalMs(range: Range): number {
+function grafanaIntervalMs(range: TimeRange): number {
   const steps = [1e3, 2e3, 5e3, 1e4, 15e3, 2e4, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 12e5, 18e5, 36e5, 72e5, 108e5];
   const raw = (range.to - range.from) / MAX_DATA_POINTS;
   return steps.find((s) => s >= raw) ?? 216e5;
@@ -436,7 +436,7 @@ function frameRows(frames: Frame[]): number {
   return frames.reduce((s, f) => s + (f.fields[0]?.values.length ?? 0), 0);
 }
 
-function request(range: Range, queries: object[]) {
+function request(range: TimeRange, queries: object[]) {
   return {
     range: { from: iso(range.from), to: iso(range.to) },
     intervalMs: grafanaIntervalMs(range),
@@ -445,7 +445,7 @@ function request(range: Range, queries: object[]) {
   };
 }
 
-async function timePanel(service: QueryService, range: Range, panel: Panel): Promise<Timing> {
+async function timePanel(service: QueryService, range: TimeRange, panel: Panel): Promise<Timing> {
   const timing: Timing = {
     dashboard: panel.dashboard,
     name: panel.name,
@@ -489,7 +489,7 @@ async function timePanel(service: QueryService, range: Range, panel: Panel): Pro
 }
 
 /** A dashboard opening: Grafana sends one request per panel, all at once. */
-async function timeDashboard(service: QueryService, range: Range, panels: Panel[]): Promise<number[]> {
+async function timeDashboard(service: QueryService, range: TimeRange, panels: Panel[]): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i <= RUNS; i++) {
     const t0 = performance.now();
@@ -588,7 +588,7 @@ async function openTrino(): Promise<{ engine: TrinoEngine; stop: () => Promise<v
 interface EngineRun {
   name: string;
   about: string;
-  results: { window: (typeof WINDOWS)[number]; range: Range; events: number; timings: Timing[] }[];
+  results: { window: (typeof WINDOWS)[number]; range: TimeRange; events: number; timings: Timing[] }[];
   dashboards: { window: string; dashboard: string; panels: number; p50: number; p95: number }[];
 }
 

@@ -258,12 +258,36 @@ describe(`in Chromium with ${GRAFANA_NAME}, loaded by SystemJS as Grafana loads 
   it('switches to raw SQL, with the macros documented', async () => {
     // Where a user clicks: Grafana's radio input lies over its label.
     await page.getByRole('radio', { name: 'Raw SQL' }).click();
-    const sql = page.getByLabel('SQL query');
-    await sql.waitFor();
-    expect(await sql.inputValue()).toContain('$__timeFilter(ts)');
+    if (GRAFANA.label === '10.4') {
+      // Grafana 10.4's @grafana/ui leaves Monaco to the app hosting it: its loader then fetches
+      // Monaco from a CDN, which this offline page cannot reach (the script's load error is the
+      // page's one error, an Event). Here the code editor's frame and the help are what there is
+      // to see; 11.6 on bundle Monaco in @grafana/ui and are worked in full below.
+      await page.locator('[data-testid="closer-sql-editor"]').waitFor();
+      expect((await queryJson()).type).toBe('sql');
+      expect((await queryJson()).sql).toContain('$__timeFilter(ts)');
+      await expect(page.getByRole('table', { name: 'SQL macros' }).isVisible()).resolves.toBe(true);
+      for (let i = 0; i < 60 && !pageErrors.includes('Event'); i++) await page.waitForTimeout(500);
+      expect(pageErrors).toEqual(['Event']);
+      pageErrors.length = 0;
+      return;
+    }
+    // Grafana's code editor (Monaco, from this Grafana version's @grafana/ui), with the example.
+    const lines = page.locator('[data-testid="closer-sql-editor"] .view-lines');
+    await lines.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid="closer-sql-editor"] .view-lines')
+        ?.textContent?.includes('agent_login'),
+    );
+    await expect(page.getByRole('textbox', { name: 'SQL query' }).count()).resolves.toBe(1);
+    expect((await queryJson()).sql).toContain('$__timeFilter(ts)');
     await expect(page.getByRole('table', { name: 'SQL macros' }).isVisible()).resolves.toBe(true);
     expect((await queryJson()).type).toBe('sql');
-    await sql.fill('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
+    // Typed in as a user would (the text inserted whole: no auto-closed brackets), applied on blur.
+    await lines.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
     await page.locator('#query-json').click();
     expect((await queryJson()).sql).toBe('SELECT count(*) AS n FROM $__table WHERE $__timeFilter(ts)');
     await page.waitForFunction(() => document.body.textContent?.includes('ts >= ?'));

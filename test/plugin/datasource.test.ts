@@ -2,10 +2,11 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { CoreApp, DataFrameType, FieldType, type DataQueryRequest } from '@grafana/data';
 import type { BackendSrvRequest } from '@grafana/runtime';
 import { lastValueFrom } from 'rxjs';
+import type { Frame } from '../../shared/api/contract.js';
 import { ACTIONS } from '../../shared/catalog/actions.js';
 import { parseQuery } from '../../shared/query/model.js';
 import { eventsToAnnotations } from '../../plugin/src/annotations.js';
-import type { ApiFrame, CloserQuery, CloserVariableQuery } from '../../plugin/src/types.js';
+import type { CloserQuery, CloserVariableQuery } from '../../plugin/src/types.js';
 import { STATUS_DAY_FIELDS, STATUS_SUMMARY_FIELDS } from '../../shared/status/query.js';
 import type { Status } from '../../shared/status/status.js';
 import { PROXY_URL } from './support/datasource-settings.js';
@@ -16,7 +17,7 @@ import { makeDataSource, makeRequest, mockBackend, mockTemplateSrv } from './sup
 
 const DS_REF = { type: 'closer-audit-datasource', uid: '${datasource}' };
 
-const eventsFrame = (refId: string, truncated = false): ApiFrame => ({
+const eventsFrame = (refId: string, truncated = false): Frame => ({
   refId,
   name: 'events',
   fields: [
@@ -54,7 +55,7 @@ const eventsFrame = (refId: string, truncated = false): ApiFrame => ({
   },
 });
 
-const seriesFrame = (refId: string): ApiFrame => ({
+const seriesFrame = (refId: string): Frame => ({
   refId,
   name: 'count',
   fields: [
@@ -615,7 +616,7 @@ describe('annotations', () => {
 });
 
 describe('detections', () => {
-  const alertsFrame = (refId: string): ApiFrame => ({
+  const alertsFrame = (refId: string): Frame => ({
     refId,
     name: 'detections',
     fields: [

@@ -7,12 +7,8 @@ import {
   type AthenaClient,
 } from '@aws-sdk/client-athena';
 import { QueryTimeoutError } from '../../functions/query/engine.js';
-import {
-  AthenaEngine,
-  athenaLiteral,
-  countPlaceholders,
-  type AthenaEngineOptions,
-} from '../../functions/query/engines/athena.js';
+import { AthenaEngine, type AthenaEngineOptions } from '../../functions/query/engines/athena.js';
+import { athenaLiteral, countPlaceholders } from '../../functions/query/engines/athena/literals.js';
 import { compileQuery } from '../../shared/query/compile.js';
 import { athenaDialect, type Param } from '../../shared/query/dialect.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';

@@ -1,5 +1,5 @@
 import { HOUR_MS } from '../../../shared/event/partition.js';
-import type { Range } from '../../../shared/query/model.js';
+import type { TimeRange } from '../../../shared/query/model.js';
 import { alertJson, runDetections, type DetectionReport, type RaisedAlert } from '../../detect/detect.js';
 import { loadRules } from '../../detect/load-rules.js';
 import { DuckDbEngine } from '../../query/engines/duckdb.js';
@@ -34,7 +34,7 @@ export function localFolder(out: string | undefined, env = process.env): string 
 export async function detectOnFolder(
   dir: string,
   storage: Storage,
-  range: Range,
+  range: TimeRange,
   rulesDir: string | undefined,
 ): Promise<DetectionReport> {
   const { rules, errors } = await loadRules(rulesDir);

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Range } from '../../../shared/query/model.js';
+import type { TimeRange } from '../../../shared/query/model.js';
 import { alertJson, runDetections, type RaisedAlert } from '../../detect/detect.js';
 import { loadRules } from '../../detect/load-rules.js';
 import type { Logger } from '../../ingest/log.js';
@@ -120,7 +120,10 @@ export type StepLog = Logger & { error(message: string, data?: Record<string, un
 
 const PUBLISH_MARGIN_MS = 30_000;
 
-export async function runDetectionStep(range: Range, deps: DetectionStepDeps): Promise<DetectionStepResult> {
+export async function runDetectionStep(
+  range: TimeRange,
+  deps: DetectionStepDeps,
+): Promise<DetectionStepResult> {
   const { rules, errors } = await loadRules(deps.rulesDir);
   for (const e of errors) deps.log.warn('detection rule skipped', { reason: e.message });
   const budget = deps.remainingMs ? deps.remainingMs() - PUBLISH_MARGIN_MS : undefined;
@@ -194,7 +197,7 @@ export async function runDetectionStep(range: Range, deps: DetectionStepDeps): P
  * without one), the Glue database and table, the topic (alerts are only stored without one).
  */
 export async function detectAfterIngest(
-  range: Range,
+  range: TimeRange,
   deps: { storage: Storage; log: StepLog; env: NodeJS.ProcessEnv; remainingMs: () => number },
 ): Promise<DetectionStepResult | null> {
   const env = deps.env;

@@ -16,7 +16,7 @@ import { EVENT_COLUMNS } from '../../../shared/event/columns.js';
 import { DAY_MS } from '../../../shared/event/partition.js';
 import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
-import type { Range } from '../../../shared/query/model.js';
+import type { TimeRange } from '../../../shared/query/model.js';
 import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
 import {
   QueryBusyError,
@@ -140,12 +140,12 @@ export class DuckDbEngine implements QueryEngine {
    * The files of the range's days that exist: the events folder is listed once and intersected
    * with the range, so a range of centuries costs what the stored days cost.
    */
-  async tableFor(range: Range): Promise<string> {
+  async tableFor(range: TimeRange): Promise<string> {
     return this.filesOf(EVENTS_ROOT, dtBounds(range), EMPTY_TABLE, SHOWN_TABLE);
   }
 
   /** The alerts' files: an alert's day is its window's, up to a week before its first event. */
-  async detectionsTableFor(range: Range): Promise<string> {
+  async detectionsTableFor(range: TimeRange): Promise<string> {
     const bounds = dtBounds({ from: Math.max(0, range.from - 7 * DAY_MS), to: range.to });
     return this.filesOf(DETECTIONS_ROOT, bounds, EMPTY_DETECTIONS, 'detections');
   }

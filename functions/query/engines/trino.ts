@@ -1,18 +1,11 @@
 import { athenaDialect, type Param } from '../../../shared/query/dialect.js';
-import type { Range } from '../../../shared/query/model.js';
+import type { TimeRange } from '../../../shared/query/model.js';
 import { DEFAULT_DETECTIONS_TABLE } from '../../../shared/schema/athena.js';
 import { parseTrinoTable, trinoTableName } from '../../../shared/schema/trino.js';
 import { QueryTimeoutError, type QueryEngine, type QueryResult, type RunOptions } from '../engine.js';
-import {
-  NUMBER_TYPES,
-  TIME_TYPES,
-  athenaLiteral,
-  baseType,
-  checkReadOnlySql,
-  countPlaceholders,
-  fieldType,
-  parseTime,
-} from './athena.js';
+import { athenaLiteral, countPlaceholders } from './athena/literals.js';
+import { checkReadOnlySql } from './athena/read-only.js';
+import { NUMBER_TYPES, TIME_TYPES, baseType, fieldType, parseTime } from './athena/results.js';
 
 export interface TrinoEngineOptions {
   /** The coordinator, e.g. https://trino.example.com:8443. */
@@ -111,11 +104,11 @@ export class TrinoEngine implements QueryEngine {
     this.retries = options.retries ?? 4;
   }
 
-  async tableFor(_range: Range): Promise<string> {
+  async tableFor(_range: TimeRange): Promise<string> {
     return this.tableName;
   }
 
-  async detectionsTableFor(_range: Range): Promise<string> {
+  async detectionsTableFor(_range: TimeRange): Promise<string> {
     return this.detectionsTableName;
   }
 

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { StatusRangeError, type Status } from '../../../shared/status/status.js';
 import { QueryBusyError, QueryTimeoutError } from '../engine.js';
+import { ROUTES, type HealthResponse } from '../../../shared/api/contract.js';
 import { BadRequest, Unavailable, type QueryService } from '../service.js';
 
 export interface HttpRequest {
@@ -50,12 +51,17 @@ export function tokenMatches(given: string, expected: string): boolean {
 export function createApi(service: QueryService, options: ApiOptions) {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async function handle(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
-    const route = '/' + (req.path.split('?')[0] ?? '').replace(/\/+$/, '').split('/').pop();
+    const route = (req.path.split('?')[0] ?? '').replace(/\/+$/, '').split('/').pop();
     const method = req.method.toUpperCase();
     try {
-      if (route === '/health' && method === 'GET')
-        return json(200, { status: 'ok', engine: service.engineName });
-      if (!['/catalog', '/query', '/variables', '/status'].includes(route))
+      if (route === ROUTES.health && method === 'GET')
+        return json(200, { status: 'ok', engine: service.engineName } satisfies HealthResponse);
+      if (
+        route !== ROUTES.catalog &&
+        route !== ROUTES.query &&
+        route !== ROUTES.variables &&
+        route !== ROUTES.status
+      )
         return json(404, { error: `no route ${method} ${req.path}` });
 
       const header = req.headers.authorization ?? req.headers.Authorization ?? '';
@@ -67,7 +73,7 @@ export function createApi(service: QueryService, options: ApiOptions) {
         };
       }
 
-      if (route === '/status') {
+      if (route === ROUTES.status) {
         if (method !== 'GET') return json(405, { error: 'use GET /status' });
         if (!options.status)
           return json(404, { error: 'GET /status: this API reads no target (serve --engine trino)' });
@@ -79,11 +85,11 @@ export function createApi(service: QueryService, options: ApiOptions) {
           throw err;
         }
       }
-      if (route === '/catalog') {
+      if (route === ROUTES.catalog) {
         if (method !== 'GET') return json(405, { error: 'use GET /catalog' });
         return json(200, service.catalog());
       }
-      if (method !== 'POST') return json(405, { error: `use POST ${route}` });
+      if (method !== 'POST') return json(405, { error: `use POST /${route}` });
       if (req.body !== null && Buffer.byteLength(req.body) > maxBody) {
         return json(413, { error: `request body over ${maxBody} bytes` });
       }
@@ -95,7 +101,8 @@ export function createApi(service: QueryService, options: ApiOptions) {
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body))
         return json(400, { error: 'expected a JSON object' });
-      if (route === '/query') return json(200, await service.query(body as Record<string, unknown>, signal));
+      if (route === ROUTES.query)
+        return json(200, await service.query(body as Record<string, unknown>, signal));
       return json(200, await service.variables(body as Record<string, unknown>, signal));
     } catch (err) {
       if (err instanceof StatusRangeError) return json(400, { error: err.message, field: err.field });

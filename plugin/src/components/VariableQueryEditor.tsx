@@ -3,26 +3,17 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { InlineField, InlineFieldRow, MultiSelect, Select } from '@grafana/ui';
 import { areaOptions } from '../catalog.js';
 import type { CloserDataSource } from '../datasource.js';
-import type { CloserOptions, CloserQuery, CloserVariableQuery, VariableKind } from '../types.js';
+import { VARIABLES, VARIABLE_KINDS, type VariableKind } from '../../../shared/api/contract.js';
+import type { CloserOptions, CloserQuery, CloserVariableQuery } from '../types.js';
 
 type Props = QueryEditorProps<CloserDataSource, CloserQuery, CloserOptions, CloserVariableQuery>;
 
-export const VARIABLE_KINDS: Array<SelectableValue<VariableKind>> = [
-  { label: 'Actions', value: 'actions', description: 'event.action: the catalog, and any other action seen' },
-  { label: 'Areas', value: 'areas', description: 'Areas of the catalog' },
-  { label: 'Users', value: 'users', description: 'user.id of the actors seen in the range' },
-  { label: 'Source IPs', value: 'ips', description: 'source.ip addresses seen in the range' },
-  { label: 'Roles', value: 'roles', description: "Values of the actors' user.roles" },
-  { label: 'Resource types', value: 'resourceTypes', description: 'What the request paths name' },
-  { label: 'HTTP methods', value: 'methods', description: 'http.request.method' },
-  { label: 'Outcomes', value: 'outcomes', description: 'event.outcome' },
-  {
-    label: 'Detection rules',
-    value: 'rules',
-    description: 'Built-in rules, and any rule with alerts in the range',
-  },
-  { label: 'Severities', value: 'severities', description: 'Alert severities: low, medium, high, critical' },
-];
+/** The kinds of values the API lists (the contract's VARIABLES), as the editor offers them. */
+const KIND_OPTIONS: Array<SelectableValue<VariableKind>> = VARIABLE_KINDS.map((kind) => ({
+  value: kind,
+  label: VARIABLES[kind].label,
+  description: VARIABLES[kind].description,
+}));
 
 /** A template variable's query: which values, optionally within some areas. */
 export function VariableQueryEditor({ query, onChange }: Props) {
@@ -34,7 +25,7 @@ export function VariableQueryEditor({ query, onChange }: Props) {
           aria-label="Variable values"
           inputId="closer-variable"
           width={30}
-          options={VARIABLE_KINDS}
+          options={KIND_OPTIONS}
           value={query.variable ?? null}
           onChange={(v) => onChange({ ...query, refId: query.refId || 'variable', variable: v.value })}
           placeholder="Choose"
