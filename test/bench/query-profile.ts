@@ -1,4 +1,4 @@
-// npx tsx test/bench/query-profile.ts --dir DIR [--runs N] [--window 30] [--root TREE]
+// npx tsx test/bench/query-profile.ts --dir DIR [--runs N] [--window 30] [--root TREE] [--cpu]
 //
 // Where a panel's milliseconds go in the query API, on a folder bench:query generated: per stage
 // (the engine's table for the range, DuckDB alone on that SQL, QueryService end to end, the HTTP
@@ -22,6 +22,7 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '10' },
     window: { type: 'string', default: '30' },
     root: { type: 'string' },
+    cpu: { type: 'boolean', default: false },
   },
 });
 if (!flags.dir) throw new Error('--dir: the folder bench:query generated');
@@ -109,6 +110,10 @@ for (const t of targets.filter((x) => x.query.type !== 'sql')) {
 rows.push(['total', ...totals.map((x) => x.toFixed(0))]);
 process.stdout.write(`${table(rows, [1, 2, 3, 4])}\nload average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 
+if (!flags.cpu) {
+  await engine.close();
+  process.exit(0);
+}
 const profiler = startProfile('cpu');
 for (let i = 0; i < RUNS; i++) for (const t of targets) await service.query(body(t.query));
 const file = path.join(os.tmpdir(), `closer-audit-query-${process.pid}.cpuprofile`);
