@@ -108,7 +108,12 @@ for (const t of targets.filter((x) => x.query.type !== 'sql')) {
   rows.push([t.name.slice(0, 60), ...v.map((x) => x.toFixed(1))]);
 }
 rows.push(['total', ...totals.map((x) => x.toFixed(0))]);
-process.stdout.write(`${table(rows, [1, 2, 3, 4])}\nload average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+process.stdout.write(
+  `${table(rows, [1, 2, 3, 4])}\nload average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);
 
 if (!flags.cpu) {
   await engine.close();
@@ -118,5 +123,7 @@ const profiler = startProfile('cpu');
 for (let i = 0; i < RUNS; i++) for (const t of targets) await service.query(body(t.query));
 const file = path.join(os.tmpdir(), `closer-audit-query-${process.pid}.cpuprofile`);
 await profiler.stop(file);
-process.stdout.write(`\nCPU profile of QueryService, every target × ${RUNS} (${file}):\n${await summariseProfileFile(file, 25)}\n`);
+process.stdout.write(
+  `\nCPU profile of QueryService, every target × ${RUNS} (${file}):\n${await summariseProfileFile(file, 25)}\n`,
+);
 await engine.close();
