@@ -25,6 +25,8 @@ import { daysOf } from '../../shared/query/compile.js';
 import type { Query, TimeRange } from '../../shared/query/model.js';
 import { trinoDdl } from '../../shared/schema/trino.js';
 import { ingestContext } from '../support/ingest.js';
+import { ensureEsIndex, ensureEsNode, esIndexFigures, esIndexName, esVersion } from './es-side.js';
+import { reportSideBySide, runSideBySide, startApi, type ApiServer } from './side-by-side.js';
 import { secs, table } from './print.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -54,6 +56,10 @@ const { values: flags } = parseArgs({
     engine: { type: 'string', default: 'duckdb' },
     'trino-url': { type: 'string' },
     'trino-table': { type: 'string' },
+    es: { type: 'string', default: 'on' },
+    'api-root': { type: 'string' },
+    'es-heap': { type: 'string' },
+    'es-home': { type: 'string' },
   },
 });
 
@@ -71,6 +77,14 @@ if (flags.help) {
   --script-panels        time this script's own list of panel queries instead
   --generate-only        generate (or reuse) the folder, print its figures and stop
   --engine E             duckdb (default), trino, or both (DuckDB, then Trino, same files)
+  --es on|off            on (default): Elasticsearch beside the query API, each panel question asked
+                         of both, interleaved, the API over HTTP in its own process as \`serve\`
+                         runs it; then whole dashboards (one POST each). off: the engine(s) in-process
+  --api-root DIR         the source tree whose query API is timed beside Elasticsearch (default
+                         this one): an older checkout gives the "before" figures on the same data
+  --es-home DIR          path.home of the node the bench starts, kept so its index is reused
+                         (default $TMPDIR/closer-audit-bench-query-es-home)
+  --es-heap SIZE         heap of the node the bench starts (ES_HEAP, default 1g)
   --trino-url URL        a running Trino to time, with --trino-table CATALOG.SCHEMA.TABLE over
                          the same files; without it the bench starts test/trino's server over
                          the folder's parent (TRINO_HEAP, default 2g here) and stops it after
@@ -629,6 +643,88 @@ async function measure(
     }
   }
   return run;
+}
+
+if (flags.es !== 'on' && flags.es !== 'off') throw new Error(`--es ${flags.es}: on or off`);
+if (flags.es === 'on') {
+  await sideBySide(marker);
+  process.exit(0);
+}
+
+/** Elasticsearch beside the query API (side-by-side.ts), over the same generated events. */
+async function sideBySide(m: Marker): Promise<void> {
+  const esHome = path.resolve(flags['es-home'] ?? path.join(os.tmpdir(), 'closer-audit-bench-query-es-home'));
+  const node = await ensureEsNode(ROOT, esHome, log, flags['es-heap']);
+  const apiRoot = path.resolve(flags['api-root'] ?? ROOT);
+  let api: ApiServer | null = null;
+  try {
+    const index = esIndexName(EVENTS, m.from, DAYS);
+    await ensureEsIndex(node.url, index, { events: EVENTS, from: m.from, to: m.to }, log);
+    const esAbout = await esVersion(node.url);
+    const esStored = await esIndexFigures(node.url, index);
+    api = await startApi(apiRoot, DIR, path.dirname(THIS_FILE));
+    log(`query API ${api.url} (pid ${api.pid}, ${apiRoot}); Elasticsearch ${node.url} ${index}`);
+    const results = await runSideBySide({
+      esUrl: node.url,
+      index,
+      api,
+      panels,
+      windows: WINDOWS,
+      to: m.to,
+      runs: RUNS,
+      maxDataPoints: MAX_DATA_POINTS,
+      intervalMs: grafanaIntervalMs,
+      log,
+    });
+    const rss = await api.peakRss();
+    const summary = reportSideBySide(results);
+    const head = table([
+      [
+        'machine',
+        `${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? '?'}, ${mb(os.totalmem())} RAM`,
+      ],
+      ['node', `${process.version} ${process.platform}-${process.arch}`],
+      [
+        'elasticsearch',
+        `${esAbout}, ${node.url}, index ${index}: ${n(esStored.docs)} docs, ${mb(esStored.bytes)}, 1 shard`,
+      ],
+      ['query API', `${apiRoot} (DuckDbEngine.open defaults, node HTTP server, as serve runs it)`],
+      [
+        'data',
+        `${DIR}${reused ? ' (reused)' : ''}: ${mb(stored.bytes)} of Parquet in ${n(stored.files)} files`,
+      ],
+      ['range', `${iso(m.from)} → ${iso(m.to)}, ${n(EVENTS)} events over ${DAYS} days`],
+      ['panels', panelsText],
+      [
+        'requests',
+        `1 warm-up + ${RUNS} timed runs per question and side, ES then API in turn; ES request_cache=false`,
+      ],
+      [
+        'load average',
+        `${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} at end`,
+      ],
+    ]);
+    process.stdout.write(
+      [
+        '',
+        'closer-audit query API beside Elasticsearch (same events, same questions)',
+        '',
+        head,
+        ...summary.lines,
+        '',
+        `questions with an Elasticsearch form: ${summary.compared}; API slower at p50 or p95: ${summary.slower}; counts differing: ${summary.mismatches}`,
+        `peak RSS of the query API process ${mb(rss)}`,
+        `bench took ${secs(performance.now() - started)}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await api?.stop();
+    if (node.started) await node.stop();
+  }
 }
 
 const runs: EngineRun[] = [];

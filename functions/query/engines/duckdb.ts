@@ -44,6 +44,8 @@ const DETECTIONS_ROOT = detectionsPrefix().replace(/\/$/, '');
 /** The name shown for the events in executed SQL and errors, where the engine reads files. */
 const SHOWN_TABLE = 'events';
 const EVENTS_ROOT = EVENTS_FOLDER;
+/** A folder changed longer ago than this has an mtime no later change can repeat. */
+const SETTLED_MS = 2_000;
 
 interface Waiter {
   resolve: (conn: DuckDBConnection) => void;
@@ -60,6 +62,8 @@ export class DuckDbEngine implements QueryEngine {
 
   private readonly idle: DuckDBConnection[];
   private readonly waiting: Waiter[] = [];
+  /** Folder listings by path, with the folder's mtime and inode when it was listed (listObjects). */
+  private readonly listings = new Map<string, { mtimeNs: bigint; ino: bigint; entries: string[] }>();
   /** Table expressions handed out lately, so executed SQL and errors can show a name instead. */
   private readonly shown = new Map<string, string>();
 
@@ -127,6 +131,11 @@ export class DuckDbEngine implements QueryEngine {
     await conn.run(
       `SET allowed_directories = [${[events, detections].map((d) => `'${d.replace(/'/g, "''")}'`).join(', ')}]`,
     );
+    // Each file's footer (schema, row groups, statistics) is parsed once and kept, not read again
+    // by every query; DuckDB checks the file's modification time before it reuses it, and does not
+    // trust a time too recent to tell two writes apart. (The Parquet extension's setting: set here,
+    // not at create.)
+    await conn.run('SET GLOBAL parquet_metadata_cache = true');
     await conn.run('SET enable_external_access = false');
     await conn.run('SET lock_configuration = true');
     // Settings are the instance's: connections opened after the lock share them.
@@ -137,52 +146,86 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /**
-   * The files of the range's days that exist: the events folder is listed once and intersected
-   * with the range, so a range of centuries costs what the stored days cost.
+   * The Parquet objects of the range's days that exist, newest day first (DuckDB's top-N pushes a
+   * dynamic filter into the scan, so "latest events" fills its heap from the newest files and then
+   * skips older row groups by their ts statistics). The one place the engine learns which objects
+   * hold the events.
+   *
+   * Listings are kept between queries and reused while their folder is unchanged: a folder's
+   * mtime moves whenever an object is added, removed or renamed into it (a sync writes objects
+   * whole and renames them in; compaction adds the day object and deletes the hours), so one stat
+   * per folder replaces a listing per query, and a changed store is listed again at once.
    */
   async tableFor(range: TimeRange): Promise<string> {
-    return this.filesOf(EVENTS_ROOT, dtBounds(range), EMPTY_TABLE, SHOWN_TABLE);
+    return this.tableOf(await this.listObjects(range), EMPTY_TABLE, SHOWN_TABLE);
   }
 
   /** The alerts' files: an alert's day is its window's, up to a week before its first event. */
   async detectionsTableFor(range: TimeRange): Promise<string> {
     const bounds = dtBounds({ from: Math.max(0, range.from - 7 * DAY_MS), to: range.to });
-    return this.filesOf(DETECTIONS_ROOT, bounds, EMPTY_DETECTIONS, 'detections');
+    return this.tableOf(await this.filesOf(DETECTIONS_ROOT, bounds), EMPTY_DETECTIONS, 'detections');
   }
 
-  private async filesOf(
-    folder: string,
-    [first, last]: [string, string],
-    empty: string,
-    shown: string,
-  ): Promise<string> {
+  /** The Parquet event objects a query over the range reads. */
+  async listObjects(range: TimeRange): Promise<string[]> {
+    return this.filesOf(EVENTS_ROOT, dtBounds(range));
+  }
+
+  /** A folder's Parquet files of the days from first to last, newest day first. */
+  private async filesOf(folder: string, [first, last]: [string, string]): Promise<string[]> {
     const root = path.join(this.dataDir, folder);
-    let entries: string[];
-    try {
-      entries = await fs.readdir(root);
-    } catch {
-      return empty;
-    }
     // Newest day first: DuckDB's top-N pushes a dynamic filter into the scan, so "latest events"
     // fills its heap from the newest files and then skips older row groups by their ts statistics.
-    const days = entries
-      .map((name) => /^dt=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1])
-      .filter((dt): dt is string => dt !== undefined && dt >= first && dt <= last)
-      .sort()
-      .reverse();
+    const days = await this.listing(root, (names) =>
+      names
+        .map((name) => /^dt=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1])
+        .filter((dt): dt is string => dt !== undefined)
+        .sort()
+        .reverse(),
+    );
+    if (!days) return [];
     const files: string[] = [];
-    for (const dt of days) {
-      const dir = path.join(root, `dt=${dt}`);
-      let names: string[];
-      try {
-        names = await fs.readdir(dir);
-      } catch {
-        continue;
-      }
-      for (const n of names.sort()) if (n.endsWith('.parquet')) files.push(path.join(dir, n));
+    const wanted = days.filter((dt) => dt >= first && dt <= last);
+    const lists = await Promise.all(
+      wanted.map((dt) => {
+        const dir = path.join(root, `dt=${dt}`);
+        return this.listing(dir, (names) =>
+          names
+            .filter((n) => n.endsWith('.parquet'))
+            .sort()
+            .map((n) => path.join(dir, n)),
+        );
+      }),
+    );
+    for (const list of lists) if (list) files.push(...list);
+    return files;
+  }
+
+  /** A folder's entries as `shape` makes them, from the cache while the folder's mtime holds. */
+  private async listing(dir: string, shape: (names: string[]) => string[]): Promise<string[] | null> {
+    const before = await fs.stat(dir, { bigint: true }).catch(() => null);
+    if (!before?.isDirectory()) {
+      this.listings.delete(dir);
+      return null;
     }
+    const cached = this.listings.get(dir);
+    if (cached && cached.mtimeNs === before.mtimeNs && cached.ino === before.ino) return cached.entries;
+    const entries = shape(await fs.readdir(dir).catch(() => []));
+    // Kept only when the folder did not change while it was read, and its mtime is old enough that
+    // a later change cannot share it (file systems stamp with a coarse clock: two writes within one
+    // tick get the same mtime); otherwise listed again next time.
+    const after = await fs.stat(dir, { bigint: true }).catch(() => null);
+    const settled = Date.now() - Number(before.mtimeNs / 1_000_000n) > SETTLED_MS;
+    if (settled && after && after.mtimeNs === before.mtimeNs && after.ino === before.ino)
+      this.listings.set(dir, { mtimeNs: before.mtimeNs, ino: before.ino, entries });
+    else this.listings.delete(dir);
+    return entries;
+  }
+
+  /** The table expression over these objects, or the empty table when there are none. */
+  private tableOf(files: string[], empty: string, shown: string): string {
     if (files.length === 0) return empty;
-    // Paths come from the folder listing above, never from a request; quoted all the same.
+    // Paths come from the folder listing, never from a request; quoted all the same.
     const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
     const table = `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
     this.remember(table, shown);
