@@ -5,6 +5,7 @@ import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
 import { readParquetEvents } from '../formats/parquet-reader.js';
 import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
+import { manifested } from '../integrity/journal.js';
 import { DAY_MS } from '../../shared/event/partition.js';
 import { dayKey, hourOfKey, partitionPrefix, type Format } from './layout.js';
 
@@ -54,8 +55,12 @@ async function compactFormat(
   parquet: ParquetOptions,
 ): Promise<void> {
   const sink = await storage.openWrite(dayKey(format, dt));
-  const writer: EventWriter =
-    format === 'parquet' ? await ParquetEventWriter.open(sink, parquet) : new NdjsonGzEventWriter(sink);
+  const writer: EventWriter = manifested(
+    storage,
+    dayKey(format, dt),
+    format === 'parquet' ? await ParquetEventWriter.open(sink, parquet) : new NdjsonGzEventWriter(sink),
+    { supersedes: [...hours.values()] },
+  );
   try {
     const old = readObject(storage, format, dayKey(format, dt))[Symbol.asyncIterator]();
     let pending = await old.next();

@@ -3,6 +3,7 @@ import type { EventWriter } from '../formats/event-writer.js';
 import { NdjsonGzEventWriter } from '../formats/ndjson-writer.js';
 import { ParquetEventWriter, type ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
+import { manifested } from '../integrity/journal.js';
 import type { Format } from './layout.js';
 
 /** One unit of stored events (an hour or a day) in every format asked for, opened on the first row. */
@@ -34,8 +35,13 @@ export class EventsWriter {
   }
 
   private async open(format: Format): Promise<EventWriter> {
-    const sink = await this.storage.openWrite(this.keyOf(format));
-    return format === 'parquet' ? ParquetEventWriter.open(sink, this.parquet) : new NdjsonGzEventWriter(sink);
+    const key = this.keyOf(format);
+    const sink = await this.storage.openWrite(key);
+    const writer =
+      format === 'parquet'
+        ? await ParquetEventWriter.open(sink, this.parquet)
+        : new NdjsonGzEventWriter(sink);
+    return manifested(this.storage, key, writer);
   }
 
   /** Commits every object. A unit with no rows writes nothing and leaves stored rows as they were. */

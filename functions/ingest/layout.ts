@@ -52,3 +52,33 @@ export function backfillStateKey(sourceId: string, from: number, to: number): st
   const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace(/[-:]/g, '');
   return `state/backfill-${sourceId}-${stamp(from)}-${stamp(to)}.json`;
 }
+
+// ---- Manifests (issue 15, tamper evidence) — the lead moves this block into shared/ with the rest.
+
+/** Chained manifests: `manifests/000000000001.json`, … in commit order (format: shared/storage/manifest.ts). */
+export const MANIFEST_PREFIX = 'manifests/';
+/** The newest manifest's number and hash, rewritten after each manifest (a hint: the chain is the truth). */
+export const MANIFEST_HEAD_KEY = `${MANIFEST_PREFIX}HEAD.json`;
+
+export function manifestKey(seq: number): string {
+  return `${MANIFEST_PREFIX}${String(seq).padStart(12, '0')}.json`;
+}
+
+/** The manifest number a key names, or null for other keys (HEAD.json included). */
+export function manifestSeqOfKey(key: string): number | null {
+  const m = /^manifests\/(\d{12})\.json$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+/** Prefixes whose every object a manifest must list: the events in each format, and quarantine. */
+export const MANIFESTED_PREFIXES = [formatPrefix('parquet'), formatPrefix('json'), 'quarantine/'];
+
+export function isManifested(key: string): boolean {
+  return MANIFESTED_PREFIXES.some((p) => key.startsWith(p));
+}
+
+/** The UTC day (YYYY-MM-DD) a data or quarantine key belongs to, or null (unslotted quarantine). */
+export function dayOfKey(key: string): string | null {
+  return /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1] ?? null;
+}
+// ---- end of the manifest block
