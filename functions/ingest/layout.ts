@@ -70,6 +70,9 @@ export function manifestSeqOfKey(key: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** The days a run holding the lease is writing objects of; left behind only by a run that crashed. */
+export const MANIFEST_INTENT_KEY = 'state/manifest-intent.json';
+
 /** Prefixes whose every object a manifest must list: the events in each format, and quarantine. */
 export const MANIFESTED_PREFIXES = [formatPrefix('parquet'), formatPrefix('json'), 'quarantine/'];
 

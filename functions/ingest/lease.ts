@@ -255,6 +255,7 @@ export async function withLease<T>(
   // Manifests are written under the lease, like everything else the run writes (functions/integrity).
   const held = withManifests(new LeasedStorage(storage, lease), purpose);
   try {
+    await held.recover();
     const result = await fn(held, lease);
     await held.flush();
     return result;

@@ -4,6 +4,7 @@ import { HOUR_MS } from '../../shared/event/partition.js';
 import {
   MANIFEST_FORMAT,
   ManifestHead,
+  ManifestIndex,
   parseManifest,
   type Manifest,
   type ManifestEntry,
@@ -12,6 +13,7 @@ import type { EventWriter } from '../formats/event-writer.js';
 import { gzipLines } from '../formats/gzip-lines.js';
 import {
   MANIFEST_HEAD_KEY,
+  MANIFEST_INTENT_KEY,
   MANIFEST_PREFIX,
   MANIFESTED_PREFIXES,
   dayOfKey,
@@ -57,6 +59,11 @@ export class ManifestJournal {
     this.committed.set(key, c);
     const base = this.pending.get(key);
     this.pending.set(key, { ...(base ?? blankEntry(key)), key, size: c.size, sha256: c.sha256 });
+  }
+
+  /** An object found after a crash, recorded as it is. */
+  noteRecovered(key: string, c: Committed): void {
+    this.pending.set(key, { ...blankEntry(key), ...c, recovered: true });
   }
 
   /** The rows and bounds of a committed object (after its commit). */
@@ -192,8 +199,9 @@ export class ManifestingStorage implements Storage {
   }
 
   async openWrite(key: string): Promise<ObjectSink> {
+    if (!isManifested(key)) return this.inner.openWrite(key);
+    await this.declare(key);
     const sink = await this.inner.openWrite(key);
-    if (!isManifested(key)) return sink;
     const hash = createHash('sha256');
     let size = 0;
     return {
@@ -211,6 +219,7 @@ export class ManifestingStorage implements Storage {
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
+    if (isManifested(key)) await this.declare(key);
     await this.inner.put(key, body);
     if (isManifested(key)) {
       const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -250,10 +259,85 @@ export class ManifestingStorage implements Storage {
     return this.inner.putIfVersion(key, body, expected);
   }
 
-  /** Writes what is still waiting (the end of a run). */
-  flush(): Promise<void> {
-    return this.journal.flush();
+  private readonly declared = new Set<string>();
+
+  /**
+   * Before the first object of a day is written, the day is added to the intent object: if the
+   * run dies before that object's manifest, the next run knows where to look (recover()).
+   */
+  private async declare(key: string): Promise<void> {
+    const day = dayOfKey(key) ?? UNSLOTTED;
+    if (this.declared.has(day)) return;
+    this.declared.add(day);
+    const intent: Intent = { days: [...this.declared].sort() };
+    await this.inner.put(MANIFEST_INTENT_KEY, JSON.stringify(intent) + '\n');
   }
+
+  /**
+   * After a crash: the objects of the days the crashed run declared that no manifest lists as
+   * they are (committed, manifest never written) are recorded as found, marked `recovered`.
+   * Called first thing by the run holding the lease; nothing to do after a clean run.
+   */
+  async recover(): Promise<number> {
+    const body = await this.inner.get(MANIFEST_INTENT_KEY);
+    if (!body) return 0;
+    let days: string[];
+    try {
+      days = (JSON.parse(Buffer.from(body).toString('utf8')) as Intent).days ?? [];
+    } catch {
+      days = [];
+    }
+    const index = await readIndex(this.inner);
+    let found = 0;
+    for (const prefix of MANIFESTED_PREFIXES) {
+      for await (const o of this.inner.list(prefix)) {
+        const day = dayOfKey(o.key) ?? UNSLOTTED;
+        if (!days.includes(day)) continue;
+        const listed = index.objects.get(o.key);
+        const now = await hashObject(this.inner, o.key);
+        if (!now || (listed && listed.entry.size === now.size && listed.entry.sha256 === now.sha256))
+          continue;
+        this.journal.noteRecovered(o.key, now);
+        found++;
+      }
+    }
+    await this.journal.flush();
+    await this.inner.delete(MANIFEST_INTENT_KEY);
+    return found;
+  }
+
+  /** Writes what is still waiting, then clears the intent (the end of a run, or a failure storage survived). */
+  async flush(): Promise<void> {
+    await this.journal.flush();
+    if (this.declared.size > 0) await this.inner.delete(MANIFEST_INTENT_KEY);
+    this.declared.clear();
+  }
+}
+
+const UNSLOTTED = 'unslotted';
+
+interface Intent {
+  days: string[];
+}
+
+/** Every manifest read into an index (the chain is verify's business, not checked here). */
+async function readIndex(storage: Storage): Promise<ManifestIndex> {
+  const index = new ManifestIndex();
+  const seqs: number[] = [];
+  for await (const o of storage.list(MANIFEST_PREFIX)) {
+    const seq = manifestSeqOfKey(o.key);
+    if (seq !== null) seqs.push(seq);
+  }
+  for (const seq of seqs.sort((a, b) => a - b)) {
+    const body = await storage.get(manifestKey(seq));
+    if (!body) continue;
+    try {
+      index.add(parseManifest(body));
+    } catch {
+      // An unreadable manifest is verify's finding; recovery goes on with the others.
+    }
+  }
+  return index;
 }
 
 export function withManifests(storage: Storage, run: string): ManifestingStorage {

@@ -25,6 +25,11 @@ export const ManifestEntry = z.object({
   supersedes: z.array(z.string()).optional(),
   /** Found in storage when the first manifest was written (data stored before manifests existed). */
   adopted: z.boolean().optional(),
+  /**
+   * Found by the run after a crash, in a day the crashed run had declared it was writing: committed
+   * by it, its manifest never written. Recorded as found.
+   */
+  recovered: z.boolean().optional(),
 });
 export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
