@@ -15,6 +15,7 @@ import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { Range } from '../../../shared/query/model.js';
 import { partitionPrefix } from '../../ingest/layout.js';
+import { listedParquetFiles } from '../../integrity/listed-files.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -139,6 +140,9 @@ export class DuckDbEngine implements QueryEngine {
   async tableFor(range: Range): Promise<string> {
     const root = path.join(this.dataDir, EVENTS_ROOT);
     const [first, last] = dtBounds(range);
+    // Exactly the objects the manifests list (issue 15); a folder from before manifests: listed.
+    const listed = await listedParquetFiles(this.dataDir, first, last);
+    if (listed) return listed.length ? this.readTable(listed) : EMPTY_TABLE;
     let entries: string[];
     try {
       entries = await fs.readdir(root);
@@ -164,7 +168,11 @@ export class DuckDbEngine implements QueryEngine {
       for (const n of names.sort()) if (n.endsWith('.parquet')) files.push(path.join(dir, n));
     }
     if (files.length === 0) return EMPTY_TABLE;
-    // Paths come from the folder listing above, never from a request; quoted all the same.
+    return this.readTable(files);
+  }
+
+  private readTable(files: string[]): string {
+    // Paths come from the folder listing or the manifests, never from a request; quoted all the same.
     const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
     const table = `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
     this.remember(table);
