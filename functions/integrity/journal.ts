@@ -405,5 +405,3 @@ async function quarantinedOfDay(storage: Storage, dt: string | null): Promise<nu
     for await (const _ of gzipLines(storage, o.key)) n++;
   return n;
 }
-
-export { parseManifest };
