@@ -56,11 +56,14 @@ export function buildProgram(): Command {
     .action(backfillCommand);
   program
     .command('verify')
-    .description('compare per-hour counts at the source with rows stored; exit 1 when they differ')
+    .description(
+      'compare per-hour counts at the source with rows stored, or (--integrity) the stored objects with their manifests; exit 1 when they differ',
+    )
     .option('--source <source>', 'es | file:PATH | sample')
-    .option('--out <dir>', 'target folder (env CLOSER_OUT)')
-    .requiredOption('--from <iso>', 'start of the range')
-    .requiredOption('--to <iso>', 'end of the range (exclusive)')
+    .option('--out <dir>', 'target folder or s3://bucket/prefix (env CLOSER_OUT)')
+    .option('--integrity', 'check every stored object against the chained manifests (needs no source)')
+    .option('--from <iso>', 'start of the range (needed without --integrity)')
+    .option('--to <iso>', 'end of the range, exclusive (needed without --integrity)')
     .action(verifyCommand);
   program
     .command('detect')

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../shared/event/columns.js';
 import type { Storage } from '../storage/storage.js';
+import { manifested } from '../integrity/journal.js';
 import type { Format } from '../../shared/layout/layout.js';
 import type { ObjectWriter } from './object-writer.js';
 import type { ParquetOptions } from './parquet-writer.js';
@@ -37,8 +38,9 @@ export class MultiFormatWriter {
   }
 
   private async open(format: Format): Promise<ObjectWriter> {
-    const sink = await this.storage.openWrite(this.keyOf(format));
-    return EVENT_FORMATS[format].writer(sink, this.parquet);
+    const key = this.keyOf(format);
+    const sink = await this.storage.openWrite(key);
+    return manifested(this.storage, key, await EVENT_FORMATS[format].writer(sink, this.parquet));
   }
 
   /** Commits every object. A unit with no rows writes nothing and leaves stored rows as they were. */

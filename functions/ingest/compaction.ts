@@ -4,6 +4,7 @@ import type { ParquetOptions } from '../formats/parquet-writer.js';
 import { ALL_FORMATS, EVENT_FORMATS } from '../formats/registry.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
+import { manifested } from '../integrity/journal.js';
 import { dayKey, formatPrefix, hourOfKey, partitionPrefix, type Format } from '../../shared/layout/layout.js';
 
 /** The steps of a fold a test can pause at (and the checkpoint write after it). */
@@ -106,7 +107,9 @@ async function writeDayObject(
 ): Promise<void> {
   const { read, writer: open } = EVENT_FORMATS[format];
   const key = dayKey(format, dt);
-  const writer = await open(await storage.openWrite(key), parquet);
+  const writer = manifested(storage, key, await open(await storage.openWrite(key), parquet), {
+    supersedes: [...hours.values()],
+  });
   try {
     // An absent old day object is an empty day; an hour object that was listed and is gone is an
     // error, never an empty hour (folding it as empty would lose the hour for good).

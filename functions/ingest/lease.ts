@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LEASE_KEY } from '../../shared/layout/layout.js';
+import { withManifests } from '../integrity/journal.js';
 import { currentOwner, describeOwner, ownerIsGone, type Owner } from '../storage/owner.js';
 import {
   ConcurrentUpdateError,
@@ -252,8 +253,17 @@ export async function withLease<T>(
   fn: (storage: Storage, lease: Lease) => Promise<T>,
 ): Promise<T> {
   const lease = await Lease.acquire(storage, purpose, options);
+  // Manifests are written under the lease, like everything else the run writes (functions/integrity).
+  const held = withManifests(new LeasedStorage(storage, lease), purpose);
   try {
-    return await fn(new LeasedStorage(storage, lease), lease);
+    await held.recover();
+    const result = await fn(held, lease);
+    await held.flush();
+    return result;
+  } catch (err) {
+    // Objects committed before the failure still get their manifest entries when storage allows.
+    await held.flush().catch(() => undefined);
+    throw err;
   } finally {
     await lease.release().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 import { createGzip, type Gzip } from 'node:zlib';
 import type { Redactor } from '../../shared/redaction/index.js';
 import type { ObjectSink, Storage } from '../storage/storage.js';
+import { noteQuarantined } from '../integrity/journal.js';
 
 /**
  * Records that could not become rows, each with its reason, redacted like the rows are: one
@@ -53,6 +54,7 @@ export class QuarantineWriter {
     this.gzip.end();
     await this.done;
     await this.sink.commit();
+    noteQuarantined(this.storage, this.key, this.count);
   }
 
   async abort(): Promise<void> {

@@ -6,7 +6,7 @@ import type { Redactor } from '../../shared/redaction/index.js';
 import { MultiFormatWriter } from '../formats/multi-format-writer.js';
 import type { ParquetOptions } from '../formats/parquet-writer.js';
 import type { Storage } from '../storage/storage.js';
-import { dayKey, hourKey, quarantineKey, type Format } from './layout.js';
+import { dayKey, hourKey, quarantineKey, type Format } from '../../shared/layout/layout.js';
 import { QuarantineWriter } from './quarantine.js';
 import type { SyncSummary } from './summary.js';
 

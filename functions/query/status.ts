@@ -1,11 +1,7 @@
+import { VERIFY_RESULT_KEY, parseVerifyRecord } from '../../shared/status/verify-result.js';
 import { DAY_MS, partitionOf } from '../../shared/event/partition.js';
 import { compileQuery } from '../../shared/query/compile.js';
-import {
-  VERIFY_STATE_KEY,
-  VerifyRecordSchema,
-  parseStatusRange,
-  type Status,
-} from '../../shared/status/status.js';
+import { parseStatusRange, type Status } from '../../shared/status/status.js';
 import { gzipLines } from '../formats/gzip-lines.js';
 import type { SyncState } from '../ingest/state.js';
 import type { Storage } from '../storage/storage.js';
@@ -54,7 +50,7 @@ export class StatusReader {
     for await (const { key } of this.storage.list('state/')) stateKeys.push(key);
     const [checkpoint, lastVerify, rows, quarantine] = await Promise.all([
       this.newestCheckpoint(stateKeys),
-      stateKeys.includes(VERIFY_STATE_KEY) ? this.lastVerify() : null,
+      stateKeys.includes(VERIFY_RESULT_KEY) ? this.lastVerify() : null,
       this.rowsPerDay(range, signal),
       this.quarantinePerDay(range),
     ]);
@@ -108,19 +104,14 @@ export class StatusReader {
   }
 
   private async lastVerify(): Promise<Status['lastVerify']> {
-    const body = await this.storage.get(VERIFY_STATE_KEY);
+    const body = await this.storage.get(VERIFY_RESULT_KEY);
     if (!body) return null;
-    let parsed: ReturnType<typeof VerifyRecordSchema.safeParse>;
-    try {
-      parsed = VerifyRecordSchema.safeParse(JSON.parse(Buffer.from(body).toString('utf8')));
-    } catch {
-      parsed = VerifyRecordSchema.safeParse(undefined);
-    }
-    if (!parsed.success) {
-      this.options.warn?.(`status: ${VERIFY_STATE_KEY} is not a verify record; left out`);
+    const record = parseVerifyRecord(body);
+    if (!record) {
+      this.options.warn?.(`status: ${VERIFY_RESULT_KEY} is not a verify record; left out`);
       return null;
     }
-    const v = parsed.data;
+    const v = record.last;
     const at = (s: string | undefined) => (s === undefined ? undefined : iso(Date.parse(s)));
     return {
       kind: v.kind,

@@ -13,6 +13,8 @@ export function openStorage(target: string, env: NodeJS.ProcessEnv = process.env
       endpoint: env.CLOSER_S3_ENDPOINT || undefined,
       region: env.CLOSER_S3_REGION || env.AWS_REGION || (env.CLOSER_S3_ENDPOINT ? 'us-east-1' : undefined),
       forcePathStyle: env.CLOSER_S3_FORCE_PATH_STYLE ? env.CLOSER_S3_FORCE_PATH_STYLE === 'true' : undefined,
+      // A bucket with Object Lock refuses uploads without a checksum.
+      alwaysChecksum: !!env.CLOSER_S3_OBJECT_LOCK && env.CLOSER_S3_OBJECT_LOCK !== 'none',
     };
     return new S3Storage(s3ClientFor(options), parseS3Url(target), options);
   }

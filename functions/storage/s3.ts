@@ -37,6 +37,8 @@ export interface S3Options {
   connectTimeoutMs?: number;
   /** A request with no bytes moving for this long fails as a timeout and is retried, ms (default 30 s). */
   requestTimeoutMs?: number;
+  /** A checksum with every upload, as a bucket with Object Lock requires (default: only where S3 requires one). */
+  alwaysChecksum?: boolean;
 }
 
 export const S3_CONNECT_TIMEOUT_MS = 10_000;
@@ -97,7 +99,7 @@ export function s3ClientFor(options: S3Options = {}): S3Client {
   const config: S3ClientConfig = {
     maxAttempts: options.maxAttempts ?? 6,
     // Checksums only where S3 requires them: S3-compatible stores differ in what else they accept.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: options.alwaysChecksum ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   };
   if (options.endpoint) config.endpoint = options.endpoint;

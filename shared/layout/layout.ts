@@ -72,3 +72,39 @@ export const LEASE_KEY = `${FOLDERS.state}/lease.json`;
 export function detectionsPrefix(dt?: string): string {
   return dt ? `${FOLDERS.detections}/dt=${dt}/` : `${FOLDERS.detections}/`;
 }
+
+// ---- Manifests (tamper evidence; format: shared/storage/manifest.ts)
+
+/** Chained manifests: `manifests/000000000001.json`, … in commit order (format: shared/storage/manifest.ts). */
+export const MANIFEST_PREFIX = `${FOLDERS.manifests}/`;
+/** The newest manifest's number and hash, rewritten after each manifest (a hint: the chain is the truth). */
+export const MANIFEST_HEAD_KEY = `${MANIFEST_PREFIX}HEAD.json`;
+
+export function manifestKey(seq: number): string {
+  return `${MANIFEST_PREFIX}${String(seq).padStart(12, '0')}.json`;
+}
+
+/** The manifest number a key names, or null for other keys (HEAD.json included). */
+export function manifestSeqOfKey(key: string): number | null {
+  const m = /^(\d{12})\.json$/.exec(key.startsWith(MANIFEST_PREFIX) ? key.slice(MANIFEST_PREFIX.length) : '');
+  return m ? Number(m[1]) : null;
+}
+
+/** The days a run holding the lease is writing objects of; left behind only by a run that crashed. */
+export const MANIFEST_INTENT_KEY = `${FOLDERS.state}/manifest-intent.json`;
+
+/** Prefixes whose every object a manifest must list: the events in each format, and quarantine. */
+export const MANIFESTED_PREFIXES = [
+  formatPrefix('parquet'),
+  formatPrefix('ndjson'),
+  `${FOLDERS.quarantine}/`,
+];
+
+export function isManifested(key: string): boolean {
+  return MANIFESTED_PREFIXES.some((p) => key.startsWith(p));
+}
+
+/** The UTC day (YYYY-MM-DD) a data or quarantine key belongs to, or null (unslotted quarantine). */
+export function dayOfKey(key: string): string | null {
+  return /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1] ?? null;
+}

@@ -9,24 +9,6 @@ const instant = z.iso.datetime();
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const count = z.number().int().min(0);
 
-/**
- * The last `verify` (source) or `verify --integrity` run, as `state/verify.json` records it. Only
- * these keys are read; the writer may record more (counts, the hours or objects at fault).
- */
-export const VerifyRecordSchema = z.looseObject({
-  kind: z.enum(['source', 'integrity']),
-  /** When the run ended. */
-  at: z.iso.datetime({ offset: true }),
-  ok: z.boolean(),
-  /** The range checked, when the run was given one. */
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-});
-export type VerifyRecord = z.infer<typeof VerifyRecordSchema>;
-
-/** Where `verify` records its last result, under the target (folder or bucket prefix). */
-export const VERIFY_STATE_KEY = 'state/verify.json';
-
 export const StatusSchema = z
   .object({
     /** When the API answered: the lag below is measured to this instant. */

@@ -227,6 +227,105 @@ describe('serverless package', () => {
   });
 });
 
+/** A template value with its conditions decided for these stack parameters (Ref, Fn::If/Equals/Not/FindInMap). */
+function resolve(template: Record<string, any>, value: unknown, params: Record<string, unknown>): unknown {
+  const condition = (name: string): boolean => Boolean(resolve(template, template.Conditions[name], params));
+  const walk = (v: any): unknown => {
+    if (Array.isArray(v)) return v.map(walk).filter((x) => x !== NO_VALUE);
+    if (v === null || typeof v !== 'object') return v;
+    if ('Ref' in v) return v.Ref === 'AWS::NoValue' ? NO_VALUE : (params[v.Ref] ?? v);
+    if ('Fn::If' in v) return walk(condition(v['Fn::If'][0]) ? v['Fn::If'][1] : v['Fn::If'][2]);
+    if ('Fn::Equals' in v) return walk(v['Fn::Equals'][0]) === walk(v['Fn::Equals'][1]);
+    if ('Fn::Not' in v) return !walk(v['Fn::Not'][0]);
+    if ('Fn::FindInMap' in v) {
+      const [map, key, field] = (v['Fn::FindInMap'] as unknown[]).map(walk) as string[];
+      return template.Mappings[map as string][key as string][field as string];
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const r = walk(x);
+      if (r !== NO_VALUE) out[k] = r;
+    }
+    return out;
+  };
+  return walk(value);
+}
+const NO_VALUE = Symbol('AWS::NoValue');
+
+describe('S3 Object Lock (objectLockMode, objectLockRetentionDays)', () => {
+  it('is off by default, and the packaged template locks the bucket when the parameter is set', async () => {
+    const defaults = JSON.parse(await fs.readFile(templateFile, 'utf8')) as Record<string, any>;
+    const params = (t: Record<string, any>) =>
+      Object.fromEntries(Object.entries(t.Parameters as Record<string, any>).map(([k, p]) => [k, p.Default]));
+    const bucketOf = (t: Record<string, any>) =>
+      resolve(t, t.Resources.AuditBucket.Properties, params(t)) as Record<string, any>;
+    expect(bucketOf(defaults).ObjectLockConfiguration).toBeUndefined();
+    expect(bucketOf(defaults).ObjectLockEnabled).toBeUndefined();
+
+    const dir = path.join(root, '.serverless-object-lock');
+    await fs.rm(dir, { recursive: true, force: true });
+    await run(
+      'npx',
+      [
+        'osls',
+        'package',
+        '--package',
+        dir,
+        '--param=esUrl=https://closer-es.example:9200',
+        '--param=esSecretArn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:closer-es-AbCdEf',
+        '--param=objectLockMode=compliance',
+        '--param=objectLockRetentionDays=400',
+        '--param=noncurrentVersionDays=400',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+        },
+        timeout: 300_000,
+      },
+    );
+    try {
+      const locked = JSON.parse(
+        await fs.readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+      ) as Record<string, any>;
+      const bucket = bucketOf(locked);
+      expect(bucket.ObjectLockEnabled).toBe(true);
+      expect(bucket.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: expect.anything() } },
+      });
+      // --param values reach the template as text or numbers, as osls reads them.
+      expect(Number(bucket.ObjectLockConfiguration.Rule.DefaultRetention.Days)).toBe(400);
+      // Versioning stays on (Object Lock needs it) and the lifecycle still removes old versions.
+      expect(bucket.VersioningConfiguration.Status).toBe('Enabled');
+      const noncurrent = bucket.LifecycleConfiguration.Rules.find((r: any) => r.Id === 'noncurrent-versions');
+      expect(Number(noncurrent.NoncurrentVersionExpiration.NoncurrentDays)).toBe(400);
+      // The ingest's S3 client sends a checksum with every upload, as Object Lock requires.
+      const ingest = resolve(
+        locked,
+        locked.Resources.IngestLambdaFunction.Properties,
+        params(locked),
+      ) as Record<string, any>;
+      expect(ingest.Environment.Variables.CLOSER_S3_OBJECT_LOCK).toBe('compliance');
+      const matches = JSON.parse(
+        await findings(tools.cfnLint, [
+          '--format',
+          'json',
+          path.join(dir, 'cloudformation-template-update-stack.json'),
+        ]),
+      ) as CfnLintMatch[];
+      expect(matches.filter((m) => m.Level === 'Error')).toEqual([]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
 describe('closer-audit ddl', () => {
   it('prints the same table for teams without serverless.yml', () => {
     const ddl = athenaDdl('s3://audit-bucket/closer-audit');
@@ -292,7 +391,12 @@ describe('the packaged template, linted offline', () => {
     expect(unexplained.map((m) => `${m.Rule.Id} ${m.Message}`)).toEqual([]);
     // The switches are conditions on stack parameters, not comparisons of package-time constants.
     const template = JSON.parse(await fs.readFile(templateFile, 'utf8')) as Record<string, any>;
-    expect(Object.keys(template.Parameters ?? {}).sort()).toEqual(['AlarmEmail', 'ExpireEventsDays']);
+    expect(Object.keys(template.Parameters ?? {}).sort()).toEqual([
+      'AlarmEmail',
+      'ExpireEventsDays',
+      'ObjectLockMode',
+      'ObjectLockRetentionDays',
+    ]);
     expect(JSON.stringify(template.Conditions)).toContain('{"Ref":"AlarmEmail"}');
     expect(JSON.stringify(template.Conditions)).toContain('{"Ref":"ExpireEventsDays"}');
   });

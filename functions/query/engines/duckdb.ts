@@ -18,6 +18,7 @@ import { dtBounds } from '../../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
+import { listedParquetFiles } from '../../integrity/listed-files.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -168,7 +169,11 @@ export class DuckDbEngine implements QueryEngine {
 
   /** The Parquet event objects a query over the range reads. */
   async listObjects(range: TimeRange): Promise<string[]> {
-    return this.filesOf(EVENTS_ROOT, dtBounds(range));
+    const bounds = dtBounds(range);
+    // Exactly the objects the manifests list, so a day never counts twice while its hours fold
+    // into the day object; a folder from before manifests: listed.
+    const listed = await listedParquetFiles(this.dataDir, bounds[0], bounds[1]);
+    return listed ?? this.filesOf(EVENTS_ROOT, bounds);
   }
 
   /** A folder's Parquet files of the days from first to last, newest day first. */

@@ -1,0 +1,103 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ManifestHead, ManifestIndex, parseManifest } from '../../shared/storage/manifest.js';
+import {
+  MANIFEST_HEAD_KEY,
+  MANIFEST_PREFIX,
+  dayKey,
+  dayOfKey,
+  formatPrefix,
+  manifestKey,
+  manifestSeqOfKey,
+} from '../../shared/layout/layout.js';
+
+interface Cached {
+  seq: number;
+  index: ManifestIndex;
+}
+
+/** Per data folder: the manifests read so far; a query reads only the ones written since. */
+const cache = new Map<string, Cached>();
+
+async function readFile(file: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(file);
+  } catch {
+    return null;
+  }
+}
+
+/** The manifests of a local folder as an index, brought up to date; null when it has none. */
+async function currentIndex(dataDir: string): Promise<ManifestIndex | null> {
+  const file = (key: string) => path.join(dataDir, ...key.split('/'));
+  let newest: number | null = null;
+  const head = await readFile(file(MANIFEST_HEAD_KEY));
+  if (head) {
+    try {
+      newest = ManifestHead.parse(JSON.parse(head.toString('utf8'))).seq;
+    } catch {
+      newest = null;
+    }
+  }
+  if (newest === null) {
+    const names = await fs.readdir(file(MANIFEST_PREFIX)).catch(() => [] as string[]);
+    for (const n of names) newest = Math.max(newest ?? 0, manifestSeqOfKey(MANIFEST_PREFIX + n) ?? 0) || null;
+  }
+  if (newest === null) {
+    cache.delete(dataDir);
+    return null;
+  }
+  let cached = cache.get(dataDir);
+  if (!cached || cached.seq > newest) cached = { seq: 0, index: new ManifestIndex() };
+  // Through HEAD, and past it while later manifests exist (a run between a manifest and its HEAD).
+  for (let seq = cached.seq + 1; ; seq++) {
+    const body = await readFile(file(manifestKey(seq)));
+    if (!body) {
+      if (seq <= newest) continue; // a gap is verify's finding; the entries of the others still count
+      break;
+    }
+    cached.index.add(parseManifest(body));
+    cached.seq = seq;
+  }
+  cache.set(dataDir, cached);
+  return cached.index;
+}
+
+/**
+ * The Parquet objects of the days first…last (YYYY-MM-DD) that the manifests list and are there,
+ * newest day first: a compaction's day object replaces its hour objects in one manifest, so no
+ * query reads a day twice while the hours fold into it (a day object still being written is not
+ * listed yet, and its hours are; once listed, the hours are superseded). A day object rewritten
+ * since its entry (a fold of a day already compacted) already holds the hours it folds in: that
+ * day is read from it alone. Null when the folder has no manifests (a store from before them).
+ */
+export async function listedParquetFiles(
+  dataDir: string,
+  first: string,
+  last: string,
+): Promise<string[] | null> {
+  const index = await currentIndex(dataDir);
+  if (!index) return null;
+  const byDay = new Map<string, string[]>();
+  for (const key of index.live(formatPrefix('parquet'))) {
+    const dt = dayOfKey(key);
+    if (dt === null || dt < first || dt > last || !key.endsWith('.parquet')) continue;
+    byDay.set(dt, [...(byDay.get(dt) ?? []), key]);
+  }
+  const files: string[] = [];
+  for (const dt of [...byDay.keys()].sort().reverse()) {
+    const day = dayKey('parquet', dt);
+    const dayEntry = index.objects.get(day);
+    const found: string[] = [];
+    let refolded = false;
+    for (const key of (byDay.get(dt) as string[]).sort()) {
+      const full = path.join(dataDir, ...key.split('/'));
+      const st = await fs.stat(full).catch(() => null);
+      if (!st) continue;
+      if (key === day && dayEntry && st.size !== dayEntry.entry.size) refolded = true;
+      found.push(full);
+    }
+    files.push(...(refolded ? [path.join(dataDir, ...day.split('/'))] : found));
+  }
+  return files;
+}
