@@ -80,6 +80,15 @@ export const SettingsSchema = z.object({
       .positive({ message: 'use a whole number of seconds above 0' })
       .default(DEFAULT_STOP_MARGIN_SECONDS),
   ),
+  // The query API's limit per query: `serve` and the query Lambda (each with its own default).
+  CLOSER_QUERY_TIMEOUT_MS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'milliseconds, e.g. 30000' })
+      .int({ message: 'milliseconds, e.g. 30000' })
+      .positive({ message: 'milliseconds, e.g. 30000' })
+      .optional(),
+  ),
   CLOSER_ES_URL: text(),
   CLOSER_ES_CLOUD_ID: text(),
   CLOSER_ES_API_KEY: text(),

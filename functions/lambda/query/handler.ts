@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { readSettings } from '../../config/settings.js';
 import { AthenaEngine } from '../../query/engines/athena.js';
 import { createApi } from '../../query/http/api.js';
 import { QueryService } from '../../query/service.js';
@@ -39,7 +40,7 @@ function build(): ReturnType<typeof createApi> {
     table: env.CLOSER_ATHENA_TABLE || undefined,
   });
   const service = new QueryService(engine, {
-    timeoutMs: Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000),
+    timeoutMs: readSettings(env).CLOSER_QUERY_TIMEOUT_MS ?? 25_000,
     // Lambda answers at most 6 MB: raw SQL stops well before, with its notice, not a failed invoke.
     maxResultBytes: 4 * 1024 * 1024,
   });
