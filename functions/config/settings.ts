@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import {
-  DEFAULT_REDACTION_RULES,
-  mergeRedactionRules,
-  parseRedactionRules,
-  Redactor,
-} from '../../shared/redaction/index.js';
 import type { Format } from '../../shared/layout/layout.js';
-import { DEFAULT_INDEX, type EsConfig } from '../sources/elasticsearch/config.js';
+// Types only: the query Lambda reads these settings too, and bundles no Elasticsearch client.
+import type { EsConfig } from '../sources/elasticsearch/config.js';
 import { DURATION_EXAMPLES, isDuration, parseDuration } from '../../shared/time/duration.js';
 
 /**
@@ -39,6 +33,7 @@ export const FORMAT_CHOICES = {
 export const DEFAULT_LOOKBACK = '3h';
 export const DEFAULT_STOP_MARGIN_SECONDS = 60;
 export const DEFAULT_OUT = './closer-audit-data';
+export const DEFAULT_INDEX = 'closer';
 
 // An empty variable is an unset one: serverless.yml passes empty parameters as ''.
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
@@ -79,6 +74,15 @@ export const SettingsSchema = z.object({
       .int({ message: 'use a whole number of seconds' })
       .positive({ message: 'use a whole number of seconds above 0' })
       .default(DEFAULT_STOP_MARGIN_SECONDS),
+  ),
+  // The query API's limit per query: `serve` and the query Lambda (each with its own default).
+  CLOSER_QUERY_TIMEOUT_MS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'milliseconds, e.g. 30000' })
+      .int({ message: 'milliseconds, e.g. 30000' })
+      .positive({ message: 'milliseconds, e.g. 30000' })
+      .optional(),
   ),
   CLOSER_ES_URL: text(),
   CLOSER_ES_CLOUD_ID: text(),
@@ -165,24 +169,4 @@ export function esConfigOf(s: Settings, stored?: EsCredentials): EsConfig | null
     compression: s.CLOSER_ES_COMPRESSION,
     server: s.CLOSER_ES_SERVER,
   };
-}
-
-/** The default rules, plus the JSON file CLOSER_REDACTION_RULES (or --redaction-rules) names. */
-export function loadRedactor(file: string | undefined): Redactor {
-  if (!file) return new Redactor(DEFAULT_REDACTION_RULES);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new SettingError('CLOSER_REDACTION_RULES', `redaction rules ${file}: ${oneLine(err)}`);
-  }
-  try {
-    return new Redactor(mergeRedactionRules(DEFAULT_REDACTION_RULES, parseRedactionRules(json)));
-  } catch (err) {
-    throw new SettingError('CLOSER_REDACTION_RULES', `redaction rules ${file}: ${oneLine(err)}`);
-  }
-}
-
-function oneLine(err: unknown): string {
-  return ((err as Error).message ?? String(err)).split('\n')[0] as string;
 }

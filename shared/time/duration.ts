@@ -32,7 +32,7 @@ export function parseDuration(text: string): number {
     total += Number(m[1]) * DURATION_UNITS[m[2] as Unit];
     matched = re.lastIndex;
   }
-  if (matched === 0 || matched !== s.length || !Number.isSafeInteger(total)) throw new DurationError(text);
+  if (matched === 0 || matched !== s.length) throw new DurationError(text);
   return total;
 }
 

@@ -101,7 +101,7 @@ describe('closer-audit serve', () => {
   it('refuses settings it cannot use, naming them', async () => {
     const timeout = await serve(['--data', synced], cwd, { CLOSER_QUERY_TIMEOUT_MS: 'soon' });
     expect(timeout.code).toBe(2);
-    expect(timeout.stderr).toMatch(/^closer-audit: CLOSER_QUERY_TIMEOUT_MS soon: milliseconds/);
+    expect(timeout.stderr).toMatch(/^closer-audit: CLOSER_QUERY_TIMEOUT_MS "soon": milliseconds/);
     const memory = await serve(['--data', synced], cwd, { CLOSER_QUERY_MEMORY_LIMIT: 'lots' });
     expect(memory.code).toBe(2);
     expect(memory.stderr).toMatch(/^closer-audit: CLOSER_QUERY_MEMORY_LIMIT lots: a size/);

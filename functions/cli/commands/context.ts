@@ -1,7 +1,8 @@
 import type { IngestContext } from '../../ingest/sync.js';
 import type { Logger } from '../../ingest/log.js';
 import type { Progress } from '../progress.js';
-import { loadRedactor, readSettings, type Settings } from '../../config/settings.js';
+import { loadRedactor } from '../../config/redaction-rules.js';
+import { readSettings, type Settings } from '../../config/settings.js';
 import { openSource, openStorage } from '../options.js';
 import type { HitSource } from '../../sources/source.js';
 

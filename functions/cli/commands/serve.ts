@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FOLDERS } from '../../../shared/layout/layout.js';
+import { readSettings } from '../../config/settings.js';
 import { DuckDbEngine } from '../../query/engines/duckdb.js';
 import { createApi } from '../../query/http/api.js';
 import { startServer } from '../../query/http/node-server.js';
@@ -57,11 +58,7 @@ export async function serveCommand(
     token = randomBytes(24).toString('base64url');
     process.stderr.write(`CLOSER_API_TOKEN is not set; this run's token (give it to Grafana):\n  ${token}\n`);
   }
-  const timeoutMs = Number(process.env.CLOSER_QUERY_TIMEOUT_MS ?? 30_000);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-    throw new UsageError(
-      `CLOSER_QUERY_TIMEOUT_MS ${process.env.CLOSER_QUERY_TIMEOUT_MS}: milliseconds, e.g. 30000`,
-    );
+  const timeoutMs = readSettings(process.env).CLOSER_QUERY_TIMEOUT_MS ?? 30_000;
   const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '1GB';
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
     throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);

@@ -1,4 +1,5 @@
-import { loadRedactor, readSettings } from '../../config/settings.js';
+import { loadRedactor } from '../../config/redaction-rules.js';
+import { readSettings } from '../../config/settings.js';
 import type { Logger } from '../../ingest/log.js';
 import type { SyncSummary } from '../../ingest/summary.js';
 import { runBackfill, runSync } from '../../ingest/sync.js';

@@ -3,6 +3,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { QueryEngine } from '../../query/engine.js';
+import { readSettings } from '../../config/settings.js';
 import { AthenaEngine } from '../../query/engines/athena.js';
 import { createApi } from '../../query/http/api.js';
 import { QueryService } from '../../query/service.js';
@@ -51,7 +52,7 @@ export function build(
       detectionsTable: env.CLOSER_ATHENA_DETECTIONS_TABLE || undefined,
     });
   }
-  const timeoutMs = Number(env.CLOSER_QUERY_TIMEOUT_MS || 25_000);
+  const timeoutMs = readSettings(env).CLOSER_QUERY_TIMEOUT_MS ?? 25_000;
   const service = new QueryService(engine, {
     timeoutMs,
     // Lambda answers at most 6 MB: raw SQL stops well before, with its notice, not a failed invoke.

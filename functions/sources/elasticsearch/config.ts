@@ -24,7 +24,7 @@ export interface EsConfig {
   server?: string;
 }
 
-export const DEFAULT_INDEX = 'closer';
+export { DEFAULT_INDEX } from '../../config/settings.js';
 
 /**
  * Plain JSON.parse instead of the transport's secure-json-parse, whose prototype-poisoning scan
