@@ -44,6 +44,15 @@ export function unslottedQuarantineKey(sourceId: string): string {
   return `quarantine/unslotted/${sourceId}.ndjson.gz`;
 }
 
+/** Documents without a readable @timestamp, quarantined in batches: `first` is how many came before. */
+export function untimedQuarantineKey(sourceId: string, first: number): string {
+  return `${untimedQuarantinePrefix(sourceId)}from-${first}.ndjson.gz`;
+}
+
+export function untimedQuarantinePrefix(sourceId: string): string {
+  return `quarantine/untimed/${sourceId}/`;
+}
+
 export function syncStateKey(sourceId: string): string {
   return `state/sync-${sourceId}.json`;
 }

@@ -14,6 +14,13 @@ export interface SyncState {
   doneThrough?: string;
   /** Days whose hour objects must still be compacted into one day object (YYYY-MM-DD). */
   pendingCompaction: string[];
+  /**
+   * The source's document count per unsealed hour slot when it was last read (ISO hour → count;
+   * absent: none): a run re-reads an hour only when the source's count differs (read-plan.ts).
+   */
+  hourCounts?: Record<string, number>;
+  /** Documents without a readable @timestamp: the source's count when last read, and those quarantined (`_index/_id`). */
+  untimed?: { count: number; ids: string[] };
   updatedAt?: string;
   lastRun?: Record<string, unknown>;
 }

@@ -21,6 +21,8 @@ import {
 import { EventsWriter } from './events-writer.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';
+import { planReads, readPlanned, recordReads } from './read-plan.js';
+import { quarantineUntimed } from './untimed.js';
 import { StateStore, type SyncState } from './state.js';
 import { formatSpan } from './duration.js';
 import { storedThrough } from './stored-through.js';
@@ -122,6 +124,10 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
   if (range.from >= range.to) range = null;
   summary.range = range && { from: iso(range.from), to: iso(range.to) };
   summary.sealedThrough = state.sealedThrough ?? null;
+  // Which hours to read: those whose count at the source changed, and those this run seals.
+  const plan = await planReads(ctx.source, state, range, sealBoundary, explicit);
+  summary.slotsUnchanged = plan.unchanged;
+  if (!explicit) await quarantineUntimed(ctx, state, plan, summary);
 
   if (range) {
     const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
@@ -136,8 +142,11 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
           state.pendingCompaction.push(dt);
           await store.save(state);
         }
-        const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
+        const result = await readPlanned(plan, chunk, (part) =>
+          ingestChunk(ctx, part, dayMode, unslotted, summary),
+        );
         const through = result.complete ? chunk.to : result.doneThrough;
+        recordReads(state, plan, chunk.from, through, sealBoundary);
         if (!explicit) state.syncedThrough = iso(Math.min(through, now));
         const sealed = Math.min(through, sealBoundary);
         summary.slotsSealed += Math.max(0, (sealed - chunk.from) / HOUR_MS);

@@ -2,7 +2,7 @@ import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hypa
 import { compressors } from 'hyparquet-compressors';
 import { DAY_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import { gzipLines } from '../formats/gzip-lines.js';
-import { partitionPrefix } from '../ingest/layout.js';
+import { partitionPrefix, unslottedQuarantineKey, untimedQuarantinePrefix } from '../ingest/layout.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -48,4 +48,19 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
     }
   }
   return { rows, quarantined };
+}
+
+/**
+ * Records quarantined without an hour for one source: documents without a readable @timestamp
+ * (batches under `quarantine/untimed/`) and records the source could not read (`unslotted`).
+ */
+export async function storedUntimed(storage: Storage, sourceId: string): Promise<number> {
+  const count = async (key: string) => {
+    let n = 0;
+    for await (const _line of gzipLines(storage, key)) n++;
+    return n;
+  };
+  let n = await count(unslottedQuarantineKey(sourceId));
+  for await (const o of storage.list(untimedQuarantinePrefix(sourceId))) n += await count(o.key);
+  return n;
 }
