@@ -356,7 +356,8 @@ export class ElasticsearchSource implements HitSource {
     );
     const buckets = (res.aggregations?.hours as estypes.AggregationsDateHistogramAggregate | undefined)
       ?.buckets;
-    const untimed = (res.aggregations?.untimed as estypes.AggregationsMissingAggregate | undefined)?.doc_count;
+    const untimed = (res.aggregations?.untimed as estypes.AggregationsMissingAggregate | undefined)
+      ?.doc_count;
     if (!Array.isArray(buckets) || typeof untimed !== 'number') {
       throw new Error('the count aggregation returned no buckets');
     }
