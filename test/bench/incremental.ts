@@ -181,9 +181,9 @@ try {
   rows.push(
     [
       `steady feed, ${n(PER_HOUR)}/h, a run every 15 min (mean of ${RUNS})`,
-      n(Math.round(avg(steady.all, 'searches'))),
+      `${n(Math.round(avg(steady.all, 'requests')))} (${n(Math.round(avg(steady.all, 'searches')))})`,
       n(Math.round(avg(steady.all, 'hits'))),
-      n(Math.round(avg(steady.plan, 'searches'))),
+      `${n(Math.round(avg(steady.plan, 'requests')))} (${n(Math.round(avg(steady.plan, 'searches')))})`,
       n(Math.round(avg(steady.plan, 'hits'))),
       n(Math.round(sum(needed) / needed.length)),
     ],
@@ -206,7 +206,14 @@ try {
       figures.push(await l.run());
     }
     const [all, plan] = figures as [RunFigures, RunFigures];
-    rows.push([name, n(all.searches), n(all.hits), n(plan.searches), n(plan.hits), n(need)]);
+    rows.push([
+      name,
+      `${n(all.requests)} (${n(all.searches)})`,
+      n(all.hits),
+      `${n(plan.requests)} (${n(plan.searches)})`,
+      n(plan.hits),
+      n(need),
+    ]);
   };
   await scenario('0 new events', async () => new Set());
   await scenario('1,000 new events (the last 15 min)', async (l) => {
@@ -224,9 +231,9 @@ try {
 
   const header = [
     'per run',
-    'searches before',
+    'requests (searches) before',
     'hits before',
-    'searches now',
+    'requests (searches) now',
     'hits now',
     'hits of hours changed or sealed',
   ];
