@@ -292,7 +292,9 @@ try {
       runMs.push(done - start);
       runs++;
       const db = await duckdb();
-      for (const r of await db.rows(`SELECT event_id FROM ${eventsGlob(out)}`))
+      // Before the first event is read there is no object yet to query.
+      const stored = await db.rows(`SELECT event_id FROM ${eventsGlob(out)}`).catch(() => []);
+      for (const r of stored)
         if (!queryableAt.has(String(r.event_id))) queryableAt.set(String(r.event_id), done);
       db.close();
       await new Promise((r) => setTimeout(r, Math.max(0, start + 60_000 - Date.now())));
