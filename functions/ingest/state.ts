@@ -18,6 +18,13 @@ export interface SyncState {
    * the start of the next run, then dropped. No longer written.
    */
   pendingCompaction?: string[];
+  /**
+   * The source's document count per unsealed hour slot when it was last read (ISO hour → count;
+   * absent: none): a run re-reads an hour only when the source's count differs (read-plan.ts).
+   */
+  hourCounts?: Record<string, number>;
+  /** Documents without a readable @timestamp: the source's count when last read, and those quarantined (`_index/_id`). */
+  untimed?: { count: number; ids: string[] };
   updatedAt?: string;
   lastRun?: Record<string, unknown>;
 }
@@ -38,6 +45,15 @@ const SyncStateSchema = z.looseObject({
     .default([]),
   updatedAt: instant.optional(),
   lastRun: z.record(z.string(), z.unknown(), { message: 'not an object' }).optional(),
+  hourCounts: z
+    .record(instant, z.number().int().min(-1), { message: 'not a map of ISO hours to counts' })
+    .optional(),
+  untimed: z
+    .object(
+      { count: z.number().int().min(0), ids: z.array(z.string()) },
+      { message: 'not {count, ids}' },
+    )
+    .optional(),
 });
 
 /** A state file that cannot be trusted: its key and the field at fault, in one line. */

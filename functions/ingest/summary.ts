@@ -14,6 +14,8 @@ export interface SyncSummary {
   quarantined: number;
   slotsWritten: number;
   slotsSealed: number;
+  /** Hour slots of the range not read: the source's count was the one recorded when last read. */
+  slotsUnchanged: number;
   /** Sealed days written straight to their day object. */
   daysWritten: number;
   daysCompacted: number;
@@ -36,6 +38,7 @@ export function emptySummary(source: string, target: string): SyncSummary {
     quarantined: 0,
     slotsWritten: 0,
     slotsSealed: 0,
+    slotsUnchanged: 0,
     daysWritten: 0,
     daysCompacted: 0,
     sealedThrough: null,
@@ -59,7 +62,9 @@ export function formatSummary(s: SyncSummary): string {
       s.duplicatesDiffering ? `, ${n(s.duplicatesDiffering)} with different content (quarantined)` : ''
     }`,
     `quarantined       ${n(s.quarantined)}`,
-    `hour slots        ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed`,
+    `hour slots        ${n(s.slotsWritten)} written, ${n(s.slotsSealed)} sealed${
+      s.slotsUnchanged ? `, ${n(s.slotsUnchanged)} unchanged (not read)` : ''
+    }`,
     `days              ${n(s.daysWritten)} written whole, ${n(s.daysCompacted)} compacted`,
     `sealed through    ${s.sealedThrough ?? '-'}`,
     `time taken        ${formatDuration(s.tookMs)}${rate}`,

@@ -4,6 +4,7 @@ import type { ParquetOptions } from '../formats/parquet-writer.js';
 import type { HitSource, SourceHit, TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 import { CompactionPolicy, type PauseStep } from './compaction.js';
+import { noteSourceCounts } from '../integrity/journal.js';
 import { withLease, type LeaseOptions } from './lease.js';
 import {
   backfillStateKey,
@@ -14,6 +15,8 @@ import {
 } from '../../shared/layout/layout.js';
 import { silentLogger, type Logger } from './log.js';
 import { QuarantineWriter } from './quarantine.js';
+import { planReads, readPlanned, recordReads } from './read-plan.js';
+import { quarantineUntimed } from './untimed.js';
 import { StateStore, type SyncState } from './state.js';
 import { formatSpan } from '../../shared/time/duration.js';
 import { endOfStoredData } from './stored-end.js';
@@ -116,6 +119,12 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
   if (range.from >= range.to) range = null;
   summary.range = range && { from: iso(range.from), to: iso(range.to) };
   summary.sealedThrough = state.sealedThrough ?? null;
+  // Which hours to read: those whose count at the source changed, and those this run seals.
+  const plan = await planReads(ctx.source, state, range, sealBoundary, explicit);
+  summary.slotsUnchanged = plan.unchanged;
+  // The source's count of each hour when read: its manifest entry carries it.
+  if (plan.counts) noteSourceCounts(ctx.storage, plan.counts);
+  if (!explicit) await quarantineUntimed(ctx, state, plan, summary);
 
   if (range) {
     const unslotted = new QuarantineWriter(ctx.storage, unslottedQuarantineKey(ctx.source.id), ctx.redactor);
@@ -124,8 +133,11 @@ async function syncHeld(ctx: IngestContext, request: SyncRequest): Promise<SyncS
         const dt = partitionOf(chunk.from);
         // A day written straight to its day object has no hour objects to fold.
         const dayMode = await canWriteDayDirectly(ctx, chunk, sealBoundary);
-        const result = await ingestChunk(ctx, chunk, dayMode, unslotted, summary);
+        const result = await readPlanned(plan, chunk, (part) =>
+          ingestChunk(ctx, part, dayMode, unslotted, summary),
+        );
         const through = result.syncedThrough;
+        recordReads(state, plan, chunk.from, through, sealBoundary);
         if (!explicit) state.syncedThrough = iso(Math.min(through, now));
         const sealed = Math.min(through, sealBoundary);
         summary.slotsSealed += Math.max(0, (sealed - chunk.from) / HOUR_MS);

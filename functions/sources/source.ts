@@ -12,6 +12,16 @@ export interface SourceHit {
   rejected?: string;
 }
 
+export interface SourceCounts {
+  /** Documents per hour slot of the range (slot start → count); hours without any are absent. */
+  perHour: Map<number, number>;
+  /**
+   * Documents in the whole source (not only the range) without a readable @timestamp: missing,
+   * null, or a value the index could not parse as a date. No hour slot holds them.
+   */
+  untimed: number;
+}
+
 /**
  * Where events come from: Closer's Elasticsearch, an export file, or the generated sample.
  * Every source delivers hits in ascending hour-slot order, so the sync can finish one hour slot
@@ -34,5 +44,17 @@ export interface HitSource {
   extent?(): Promise<TimeRange | null>;
   /** Documents per hour slot (slot start → count), for verify. */
   countPerHour(range: TimeRange): Promise<Map<number, number>>;
+  /**
+   * Per-hour counts over the range and the documents no hour slot holds, in one request where the
+   * source can: the sync re-reads only the hours whose count changed. Absent, or null: the source
+   * cannot tell, and every hour is read.
+   */
+  counts?(range: TimeRange): Promise<SourceCounts | null>;
+  /**
+   * The documents no hour slot holds (no readable @timestamp), for sources whose pages() never
+   * deliver them (a range query on @timestamp cannot match them). Delivered with slotTs null and
+   * the reason in `rejected`.
+   */
+  untimedPages?(): AsyncIterable<SourceHit[]>;
   close(): Promise<void>;
 }

@@ -1,7 +1,13 @@
 import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import { gzipLines } from '../formats/gzip-lines.js';
 import { EVENT_FORMATS } from '../formats/registry.js';
-import { hourOfKey, partitionPrefix, quarantinePrefix } from '../../shared/layout/layout.js';
+import {
+  hourOfKey,
+  partitionPrefix,
+  quarantinePrefix,
+  unslottedQuarantineKey,
+  untimedQuarantinePrefix,
+} from '../../shared/layout/layout.js';
 import type { TimeRange } from '../sources/source.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -34,4 +40,19 @@ export async function storedCountsPerHour(storage: Storage, range: TimeRange): P
     }
   }
   return { rows, quarantined };
+}
+
+/**
+ * Records quarantined without an hour for one source: documents without a readable @timestamp
+ * (batches under `quarantine/untimed/`) and records the source could not read (`unslotted`).
+ */
+export async function storedUntimed(storage: Storage, sourceId: string): Promise<number> {
+  const count = async (key: string) => {
+    let n = 0;
+    for await (const _line of gzipLines(storage, key)) n++;
+    return n;
+  };
+  let n = await count(unslottedQuarantineKey(sourceId));
+  for await (const o of storage.list(untimedQuarantinePrefix(sourceId))) n += await count(o.key);
+  return n;
 }

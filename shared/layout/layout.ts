@@ -56,6 +56,15 @@ export function unslottedQuarantineKey(sourceId: string): string {
   return `${FOLDERS.quarantine}/unslotted/${sourceId}.ndjson.gz`;
 }
 
+/** Documents without a readable @timestamp, quarantined in batches: `first` is how many came before. */
+export function untimedQuarantineKey(sourceId: string, first: number): string {
+  return `${untimedQuarantinePrefix(sourceId)}from-${first}.ndjson.gz`;
+}
+
+export function untimedQuarantinePrefix(sourceId: string): string {
+  return `${FOLDERS.quarantine}/untimed/${sourceId}/`;
+}
+
 export function syncStateKey(sourceId: string): string {
   return `${FOLDERS.state}/sync-${sourceId}.json`;
 }

@@ -67,8 +67,8 @@ export function serverSuite(name: string, expected: Expected): void {
     new ElasticsearchSource({ url: at, index }, { pageSize: PAGE, ...options });
 
   /** An index shaped like Closer's; on 6.x with a mapping type, as Closer's cluster has it. */
-  async function createIndex(index: string, shards = 1): Promise<void> {
-    const properties = { '@timestamp': { type: 'date' } };
+  async function createIndex(index: string, shards = 1, lenient = false): Promise<void> {
+    const properties = { '@timestamp': { type: 'date', ...(lenient ? { ignore_malformed: true } : {}) } };
     const mappings = expected.typed
       ? { entry: { dynamic: false, properties } }
       : { dynamic: false, properties };
@@ -237,6 +237,52 @@ export function serverSuite(name: string, expected: Expected): void {
       expect(rows).toHaveLength(302);
       const ids = new Set(rows.map((r) => r.event_id));
       for (const h of late) expect(ids.has(h._id as string)).toBe(true);
+    });
+
+    it('counts per hour and the documents without a readable @timestamp in one request, and reads those apart', async () => {
+      // Outside `${base}-*`: the other tests' counts stay as they are.
+      const index = `${base}_untimed`;
+      await createIndex(index, 1, true);
+      try {
+        const timed = [...distribute(40, FROM, FROM + 2 * HOUR)].flatMap(([h, n]) =>
+          generateHour(h, n, { seed: 'timed' }),
+        );
+        const body = timed[0]?._source as Record<string, unknown>;
+        const { '@timestamp': _ts, ...noTime } = body;
+        await load(index, [
+          ...timed,
+          { _id: 'no-time', _source: noTime },
+          { _id: 'null-time', _source: { ...noTime, '@timestamp': null } },
+          { _id: 'bad-time', _source: { ...noTime, '@timestamp': 'yesterday' } },
+        ]);
+        const proxy = await startProxy(url);
+        try {
+          const src = source({}, proxy.url, index);
+          await src.open();
+          proxy.seen.length = 0;
+          const counts = await src.counts({ from: FROM, to: FROM + 3 * HOUR });
+          expect(proxy.seen.map((r) => r.url.split('?')[0])).toEqual([`/${index}/_search`]);
+          expect([...counts.perHour.values()].reduce((a, b) => a + b, 0)).toBe(40);
+          expect(counts.perHour.size).toBe(2);
+          expect(counts.untimed).toBe(3);
+          await src.close();
+        } finally {
+          await proxy.close();
+        }
+        for (const mode of ['auto', 'scroll'] as const) {
+          const src = source({ mode }, url, index);
+          const read: SourceHit[] = [];
+          for await (const page of src.untimedPages()) read.push(...page);
+          await src.close();
+          expect(Object.fromEntries(read.map((h) => [h.hit._id, [h.slotTs, h.rejected]]))).toEqual({
+            'no-time': [null, 'no @timestamp'],
+            'null-time': [null, '@timestamp is null'],
+            'bad-time': [null, '@timestamp "yesterday" is not a date the index could read'],
+          });
+        }
+      } finally {
+        await client.indices.delete({ index }).catch(() => undefined);
+      }
     });
 
     it('retries 429s and still reads every document once', async () => {

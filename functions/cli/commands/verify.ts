@@ -44,8 +44,20 @@ export async function verifyCommand(flags: {
         ['at the source', n(report.sourceTotal)],
         ['rows stored', n(report.storedTotal)],
         ['quarantined', n(report.quarantinedTotal)],
+        [
+          'no @timestamp',
+          `${report.untimed.source === null ? 'unknown' : n(report.untimed.source)} in the index, ${n(report.untimed.quarantined)} quarantined`,
+        ],
       ]),
     );
+    // Documents without a readable time belong to no hour: counted apart, in the whole index.
+    const untimedMissing = (report.untimed.source ?? 0) - report.untimed.quarantined;
+    if (untimedMissing > 0) {
+      out.push(
+        `${n(untimedMissing)} document(s) without a readable @timestamp not quarantined yet (the next sync does)`,
+      );
+      process.exitCode = 1;
+    }
     if (report.hours.length === 0) {
       // Nothing on either side: no evidence either way, so no verdict of success.
       out.push(

@@ -2,7 +2,7 @@ import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { HOUR_MS, floorHour } from '../../../shared/event/partition.js';
 import type { RawHit } from '../../../shared/normalise/normalise.js';
-import type { HitSource, SourceHit, TimeRange } from '../source.js';
+import type { HitSource, SourceCounts, SourceHit, TimeRange } from '../source.js';
 import { createEsClient, describeEs, redactUserinfo, type EsConfig } from './config.js';
 import {
   credentialsError,
@@ -158,13 +158,29 @@ export class ElasticsearchSource implements HitSource {
   async *pages(range: TimeRange): AsyncIterable<SourceHit[]> {
     await this.open();
     try {
-      yield* this.read(range);
+      yield* this.read(this.query(range), true);
     } catch (err) {
       throw this.explain(err);
     }
   }
 
-  private async *read(range: TimeRange): AsyncIterable<SourceHit[]> {
+  /**
+   * The documents no hour slot holds: `exists` matches neither a missing or null @timestamp nor a
+   * value the index refused to parse (ignore_malformed), on every server of the matrix. They have
+   * no time to sort by: read in the tiebreaker's order (PIT) or index order (scroll).
+   */
+  async *untimedPages(): AsyncIterable<SourceHit[]> {
+    await this.open();
+    try {
+      for await (const page of this.read(UNTIMED, false)) {
+        yield page.map(({ hit }) => ({ hit, slotTs: null, rejected: untimedReason(hit) }));
+      }
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  private async *read(query: estypes.QueryDslQueryContainer, byTime: boolean): AsyncIterable<SourceHit[]> {
     const strategy = this.strategy as ReadStrategy;
     if (strategy.kind === 'pit') {
       let pit: string | null = null;
@@ -176,11 +192,11 @@ export class ElasticsearchSource implements HitSource {
         this.strategy = { kind: 'scroll' };
       }
       if (pit !== null) {
-        yield* this.pitPages(strategy, pit, range);
+        yield* this.pitPages(strategy, pit, query, byTime);
         return;
       }
     }
-    yield* this.scrollPages(range);
+    yield* this.scrollPages(query, byTime);
   }
 
   private async openPit(strategy: Extract<ReadStrategy, { kind: 'pit' }>): Promise<string> {
@@ -214,18 +230,22 @@ export class ElasticsearchSource implements HitSource {
   private async *pitPages(
     strategy: Extract<ReadStrategy, { kind: 'pit' }>,
     initialPit: string,
-    range: TimeRange,
+    query: estypes.QueryDslQueryContainer,
+    byTime: boolean,
   ): AsyncIterable<SourceHit[]> {
     let pit = initialPit;
     let searchAfter: estypes.SortResults | undefined;
-    const sort = [timeSort(this.server as ServerInfo), ...strategy.tiebreak] as estypes.Sort;
+    const sort = [
+      ...(byTime ? [timeSort(this.server as ServerInfo)] : []),
+      ...strategy.tiebreak,
+    ] as estypes.Sort;
     const fetchPage = (after: estypes.SortResults | undefined) =>
       this.retry(() =>
         this.client.search({
           pit: { id: pit, keep_alive: this.keepAlive },
           size: this.pageSize,
           sort,
-          query: this.query(range),
+          query,
           track_total_hits: false,
           ...(after ? { search_after: after } : {}),
         }),
@@ -251,15 +271,18 @@ export class ElasticsearchSource implements HitSource {
     }
   }
 
-  private async *scrollPages(range: TimeRange): AsyncIterable<SourceHit[]> {
+  private async *scrollPages(
+    query: estypes.QueryDslQueryContainer,
+    byTime: boolean,
+  ): AsyncIterable<SourceHit[]> {
     const scroll = this.keepAlive;
     let res = await this.retry(() =>
       this.client.search({
         index: this.config.index,
         scroll,
         size: this.pageSize,
-        sort: [timeSort(this.server as ServerInfo), { _doc: 'asc' }] as estypes.Sort,
-        query: this.query(range),
+        sort: [...(byTime ? [timeSort(this.server as ServerInfo)] : []), { _doc: 'asc' }] as estypes.Sort,
+        query,
       }),
     );
     let scrollId = res._scroll_id;
@@ -282,51 +305,80 @@ export class ElasticsearchSource implements HitSource {
   }
 
   async countPerHour(range: TimeRange): Promise<Map<number, number>> {
+    return (await this.counts(range)).perHour;
+  }
+
+  /** Per-hour counts over the range and the untimed documents of the whole index: one request. */
+  async counts(range: TimeRange): Promise<SourceCounts> {
     await this.open();
     try {
-      return await this.counts(range);
+      return await this.countRequests(range);
     } catch (err) {
       throw this.explain(err);
     }
   }
 
-  private async counts(range: TimeRange): Promise<Map<number, number>> {
+  private async countRequests(range: TimeRange): Promise<SourceCounts> {
     try {
       return await this.histogramCounts(range);
     } catch (err) {
       if (!(err instanceof errors.ResponseError) || (err.meta.statusCode ?? 0) >= 500) throw err;
       if (err.meta.statusCode === 401 || err.meta.statusCode === 404) throw err;
       // Clusters without the aggregation (or roles that may not aggregate) still answer _count.
-      const counts = new Map<number, number>();
+      const perHour = new Map<number, number>();
       for (let h = floorHour(range.from); h < range.to; h += HOUR_MS) {
         const slot = { from: Math.max(h, range.from), to: Math.min(h + HOUR_MS, range.to) };
         const res = await this.retry(() =>
           this.client.count({ index: this.config.index, query: this.query(slot) }),
         );
-        if (res.count > 0) counts.set(h, res.count);
+        if (res.count > 0) perHour.set(h, res.count);
       }
-      return counts;
+      const untimed = await this.retry(() => this.client.count({ index: this.config.index, query: UNTIMED }));
+      return { perHour, untimed: untimed.count };
     }
   }
 
-  private async histogramCounts(range: TimeRange): Promise<Map<number, number>> {
+  /**
+   * One search, no hits: the range or no readable @timestamp; the histogram buckets the first
+   * (a document without a value falls in no bucket), the `missing` aggregation counts the second.
+   */
+  private async histogramCounts(range: TimeRange): Promise<SourceCounts> {
     const res = await this.retry(() =>
       this.client.search({
         index: this.config.index,
         size: 0,
-        query: this.query(range),
-        aggs: { hours: { date_histogram: hourHistogram(this.server as ServerInfo) } },
+        query: { bool: { should: [this.query(range), UNTIMED], minimum_should_match: 1 } },
+        aggs: {
+          hours: { date_histogram: hourHistogram(this.server as ServerInfo) },
+          untimed: { missing: { field: '@timestamp' } },
+        },
       }),
     );
     const buckets = (res.aggregations?.hours as estypes.AggregationsDateHistogramAggregate | undefined)
       ?.buckets;
-    if (!Array.isArray(buckets)) throw new Error('date_histogram returned no buckets');
-    return new Map(buckets.map((b) => [Number(b.key), b.doc_count]));
+    const untimed = (res.aggregations?.untimed as estypes.AggregationsMissingAggregate | undefined)
+      ?.doc_count;
+    if (!Array.isArray(buckets) || typeof untimed !== 'number') {
+      throw new Error('the count aggregation returned no buckets');
+    }
+    return { perHour: new Map(buckets.map((b) => [Number(b.key), b.doc_count])), untimed };
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/** Documents without a value of @timestamp in the index: missing, null, or not parsed as a date. */
+const UNTIMED: estypes.QueryDslQueryContainer = { bool: { must_not: [{ exists: { field: '@timestamp' } }] } };
+
+/** Why a document has no hour, in words, from its _source (what the index saw, it does not say). */
+export function untimedReason(hit: RawHit): string {
+  const source = hit._source as Record<string, unknown> | undefined;
+  if (!source || !('@timestamp' in source)) return 'no @timestamp';
+  const value = source['@timestamp'];
+  if (value === null) return '@timestamp is null';
+  return `@timestamp ${JSON.stringify(value)?.slice(0, 80) ?? String(value)} is not a date the index could read`;
 }
 
 /**

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { floorHour } from '../../../shared/event/partition.js';
 import type { RawHit } from '../../../shared/normalise/normalise.js';
 import { parseTimestamp } from '../../../shared/normalise/timestamp.js';
-import type { HitSource, SourceHit, TimeRange } from '../source.js';
+import type { HitSource, SourceCounts, SourceHit, TimeRange } from '../source.js';
 import { currentOwner, ownerIsGone } from '../../storage/owner.js';
 import { readLines } from './ndjson-lines.js';
 
@@ -80,15 +80,28 @@ export class FileSource implements HitSource {
   }
 
   async countPerHour(range: TimeRange): Promise<Map<number, number>> {
-    const counts = new Map<number, number>();
-    for await (const page of this.pages(range)) {
-      for (const { slotTs } of page) {
-        if (slotTs === null) continue;
-        const h = floorHour(slotTs);
-        counts.set(h, (counts.get(h) ?? 0) + 1);
+    return (await this.counts(range)).perHour;
+  }
+
+  /** Exact: whole hours from the spill's tallies, an hour the range cuts by reading it. */
+  async counts(range: TimeRange): Promise<SourceCounts> {
+    const spill = await this.prepare();
+    const perHour = new Map<number, number>();
+    for (const [hour, n] of spill.counts) {
+      if (hour + 3_600_000 <= range.from || hour >= range.to) continue;
+      if (hour >= range.from && hour + 3_600_000 <= range.to) {
+        perHour.set(hour, n);
+        continue;
       }
+      // Read directly, not through pages(): that would hand the unslotted records over here.
+      let inRange = 0;
+      for await (const line of readSpill(spill, hour)) {
+        const { slotTs } = JSON.parse(line) as { slotTs: number };
+        if (slotTs >= range.from && slotTs < range.to) inRange++;
+      }
+      if (inRange > 0) perHour.set(hour, inRange);
     }
-    return counts;
+    return { perHour, untimed: spill.unslotted.length };
   }
 
   async close(): Promise<void> {
@@ -110,6 +123,8 @@ interface Spill {
   key: Buffer;
   ivs: Map<number, Buffer>;
   hours: Map<number, string>;
+  /** Records spilled per hour. */
+  counts: Map<number, number>;
   unslotted: SourceHit[];
   min: number | null;
   max: number | null;
@@ -129,6 +144,7 @@ async function spillByHour(file: string, tmp: string): Promise<Spill> {
     key: randomBytes(32),
     ivs: new Map(),
     hours: new Map(),
+    counts: new Map(),
     unslotted: [],
     min: null,
     max: null,
@@ -169,6 +185,7 @@ async function spillByHour(file: string, tmp: string): Promise<Spill> {
     }
     const hour = floorHour(ts);
     if (!spill.hours.has(hour)) spill.hours.set(hour, path.join(dir, `${hour}.ndjson`));
+    spill.counts.set(hour, (spill.counts.get(hour) ?? 0) + 1);
     const line = JSON.stringify({ hit, slotTs: ts }) + '\n';
     let list = buffers.get(hour);
     if (!list) buffers.set(hour, (list = []));

@@ -1,6 +1,6 @@
 import { HOUR_MS, floorHour } from '../../../shared/event/partition.js';
 import { defaultHourlyCount, generateHour, type SampleFeedOptions } from '../../sample/generator.js';
-import type { HitSource, SourceHit, TimeRange } from '../source.js';
+import type { HitSource, SourceCounts, SourceHit, TimeRange } from '../source.js';
 
 /** The embedded default: a generated feed that behaves like a live index, hour by hour. */
 export class SampleSource implements HitSource {
@@ -44,6 +44,11 @@ export class SampleSource implements HitSource {
       }
     }
     return counts;
+  }
+
+  /** Exact (the feed is generated again to count it); the sample has no document without a time. */
+  async counts(range: TimeRange): Promise<SourceCounts> {
+    return { perHour: await this.countPerHour(range), untimed: 0 };
   }
 
   async close(): Promise<void> {}
