@@ -49,10 +49,7 @@ const SyncStateSchema = z.looseObject({
     .record(instant, z.number().int().min(-1), { message: 'not a map of ISO hours to counts' })
     .optional(),
   untimed: z
-    .object(
-      { count: z.number().int().min(0), ids: z.array(z.string()) },
-      { message: 'not {count, ids}' },
-    )
+    .object({ count: z.number().int().min(0), ids: z.array(z.string()) }, { message: 'not {count, ids}' })
     .optional(),
 });
 
