@@ -1,5 +1,7 @@
 import type { AnnotationEvent, AnnotationQuery, AnnotationSupport, DataFrame } from '@grafana/data';
 import { of, type Observable } from 'rxjs';
+import type { Alert } from '../../shared/detections/columns.js';
+import type { ColumnName } from '../../shared/event/columns.js';
 import { changeActions, describeAction } from './catalog.js';
 import type { CloserQuery } from './types.js';
 
@@ -8,7 +10,11 @@ function defaultAnnotationQuery(): CloserQuery {
   return { refId: 'Anno', type: 'events', limit: 500, filters: { actions: changeActions() } };
 }
 
-function column(frame: DataFrame, ...names: string[]): unknown[] | undefined {
+/** An events or alerts column by name (typed: renaming a column fails the type check), or the time field. */
+function column(
+  frame: DataFrame,
+  ...names: Array<ColumnName | keyof Alert | 'timestamp'>
+): unknown[] | undefined {
   for (const name of names) {
     const f = frame.fields.find((x) => x.name === name);
     if (f) return f.values;

@@ -1,3 +1,4 @@
+import type { ColumnName } from '../../shared/event/columns.js';
 import {
   DataFrameType,
   FieldType,
@@ -17,7 +18,7 @@ const FIELD_TYPES: Record<ApiFieldType, FieldType> = {
 };
 
 /** Labels of a log line: the few fields one filters logs by. */
-const LABELS: Array<[label: string, field: string]> = [
+const LABELS: Array<[label: string, field: ColumnName]> = [
   ['action', 'action'],
   ['area', 'area'],
   ['outcome', 'outcome'],

@@ -23,6 +23,7 @@ import type { Frame, RefIdResult } from '../../shared/api/contract.js';
 import { DAY_MS, HOUR_MS, floorDay } from '../../shared/event/partition.js';
 import { daysOf } from '../../shared/query/compile.js';
 import type { Query, TimeRange } from '../../shared/query/model.js';
+import { STATUS_QUERY_TYPE } from '../../shared/status/query.js';
 import { trinoDdl } from '../../shared/schema/trino.js';
 import { ingestContext } from '../support/ingest.js';
 import { ensureEsIndex, ensureEsNode, esIndexFigures, esIndexName, esVersion } from './es-side.js';
@@ -403,7 +404,8 @@ async function dashboardPanels(dir: string): Promise<Panel[]> {
     };
     const dashboard = (d.title ?? file).replace(/^Closer audit:\s*/i, '');
     for (const p of flat(d.panels ?? [])) {
-      const targets = (p.targets ?? []).filter((t) => t.hide !== true);
+      // Data-health targets go to GET /status, not POST /query: not a query to time.
+      const targets = (p.targets ?? []).filter((t) => t.hide !== true && t.type !== STATUS_QUERY_TYPE);
       targets.forEach((t, i) => {
         const title = p.title ?? '(untitled)';
         const short = title.length > 48 ? `${title.slice(0, 47)}…` : title;

@@ -1,3 +1,4 @@
+import { STATUS_QUERY_TYPE } from '../../shared/status/query.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -365,7 +366,10 @@ describe('the four dashboards on Trino', () => {
   type Panel = { title: string; targets?: Record<string, unknown>[]; panels?: Panel[] };
   const targetsOf = (panels: Panel[]): { title: string; target: Record<string, unknown> }[] =>
     panels.flatMap((p) => [
-      ...(p.targets ?? []).filter((t) => t.hide !== true).map((target) => ({ title: p.title, target })),
+      // Data-health targets go to GET /status (shared/status), not POST /query.
+      ...(p.targets ?? [])
+        .filter((t) => t.hide !== true && t.type !== STATUS_QUERY_TYPE)
+        .map((target) => ({ title: p.title, target })),
       ...targetsOf(p.panels ?? []),
     ]);
   /** What the plugin sends: `$name` elements replaced by the variable's values (All: dropped). */
