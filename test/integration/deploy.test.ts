@@ -264,31 +264,18 @@ describe('S3 Object Lock (objectLockMode, objectLockRetentionDays)', () => {
 
     const dir = path.join(root, '.serverless-object-lock');
     await fs.rm(dir, { recursive: true, force: true });
-    await run(
-      'npx',
-      [
-        'osls',
-        'package',
-        '--package',
-        dir,
-        '--param=esUrl=https://closer-es.example:9200',
-        '--param=esSecretArn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:closer-es-AbCdEf',
-        '--param=objectLockMode=compliance',
-        '--param=objectLockRetentionDays=400',
-        '--param=noncurrentVersionDays=400',
-      ],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: '',
-          AWS_SECRET_ACCESS_KEY: '',
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_NOTIFICATIONS_MODE: 'off',
-        },
-        timeout: 300_000,
-      },
-    );
+    // osls package clears .serverless whatever --package says: the default package the other
+    // tests read is set aside meanwhile and put back after.
+    const served = path.join(root, '.serverless');
+    const kept = path.join(root, '.serverless-object-lock-kept');
+    await fs.rm(kept, { recursive: true, force: true });
+    await fs.rename(served, kept);
+    try {
+      await packageLocked(dir);
+    } finally {
+      await fs.rm(served, { recursive: true, force: true });
+      await fs.rename(kept, served);
+    }
     try {
       const locked = JSON.parse(
         await fs.readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
@@ -627,3 +614,32 @@ describe(`the packaged functions under Node.js ${lambdaNode}, the Lambda runtime
     expect(missing.result.statusCode).toBe(404);
   }, 120_000);
 });
+
+/** `osls package` with Object Lock on, into `dir`. */
+async function packageLocked(dir: string): Promise<void> {
+  await run(
+    'npx',
+    [
+      'osls',
+      'package',
+      '--package',
+      dir,
+      '--param=esUrl=https://closer-es.example:9200',
+      '--param=esSecretArn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:closer-es-AbCdEf',
+      '--param=objectLockMode=compliance',
+      '--param=objectLockRetentionDays=400',
+      '--param=noncurrentVersionDays=400',
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+      },
+      timeout: 300_000,
+    },
+  );
+}

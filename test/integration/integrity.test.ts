@@ -173,7 +173,7 @@ describe('verify --integrity', () => {
     const hour = manifests
       .flatMap((m) => m.entries)
       .find((e) => e.key === 'events/dt=2026-11-20/h05.parquet');
-    expect(hour).toMatchObject({ rows: 6, quarantined: 0, sourceCount: null });
+    expect(hour).toMatchObject({ rows: 6, quarantined: 0, sourceCount: 6 });
     // Each manifest carries the hash of the one before.
     expect(manifests[0]?.previous).toBeNull();
     expect(manifests.slice(1).every((m) => /^[0-9a-f]{64}$/.test(m.previous ?? ''))).toBe(true);
