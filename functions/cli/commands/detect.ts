@@ -38,7 +38,12 @@ export async function detectOnFolder(
   rulesDir: string | undefined,
 ): Promise<DetectionReport> {
   const { rules, errors } = await loadRules(rulesDir);
-  const engine = await DuckDbEngine.open(dir);
+  // A month of a busy tenant grouped per user or IP needs more than serve's 1 GB per query; the
+  // rules run one at a time, so the batch can take more (CLOSER_QUERY_MEMORY_LIMIT bounds it).
+  const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '3GB';
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
+    throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);
+  const engine = await DuckDbEngine.open(dir, { memoryLimit });
   try {
     const report = await runDetections(engine, rules, range, { storage });
     report.failures.unshift(...errors.map((e) => ({ file: e.file, message: e.message })));
@@ -77,7 +82,7 @@ export async function detectCommand(flags: DetectFlags): Promise<void> {
   const rulesDir = flags.rules ?? process.env.CLOSER_DETECTION_RULES;
   const storage = openStorage(dir, process.env);
   const report = await detectOnFolder(dir, storage, { from, to }, rulesDir);
-  for (const f of report.failures) process.stderr.write(`rule skipped: ${f.message}\n`);
+  for (const f of report.failures) process.stderr.write(`rule skipped: ${f.file}: ${f.message}\n`);
   if (flags.json) {
     for (const a of report.alerts) process.stdout.write(`${alertLine(a)}\n`);
   } else {
