@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LEASE_KEY } from '../../shared/layout/layout.js';
 import { withManifests } from '../integrity/journal.js';
+import { DelegatingStorage } from '../storage/delegating-storage.js';
 import { currentOwner, describeOwner, ownerIsGone, type Owner } from '../storage/owner.js';
-import {
-  ConcurrentUpdateError,
-  type ObjectInfo,
-  type ObjectSink,
-  type RandomAccessObject,
-  type Storage,
-  type Versioned,
-} from '../storage/storage.js';
+import { ConcurrentUpdateError, type ObjectSink, type Storage } from '../storage/storage.js';
 
 /** One lease per target (its key is in shared/layout): every run that writes holds it throughout. */
 export { LEASE_KEY };
@@ -185,17 +179,15 @@ export class Lease {
  * data (publishing an object, a put, a delete, a checkpoint write) checks the lease first, so a
  * run that lost it stops before touching anything.
  */
-export class LeasedStorage implements Storage {
-  readonly location: string;
-
+export class LeasedStorage extends DelegatingStorage {
   constructor(
-    private readonly inner: Storage,
+    inner: Storage,
     private readonly lease: Lease,
   ) {
-    this.location = inner.location;
+    super(inner);
   }
 
-  async openWrite(key: string): Promise<ObjectSink> {
+  override async openWrite(key: string): Promise<ObjectSink> {
     await this.lease.check();
     const sink = await this.inner.openWrite(key);
     return {
@@ -213,33 +205,21 @@ export class LeasedStorage implements Storage {
     };
   }
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  override async put(key: string, body: Uint8Array | string): Promise<void> {
     await this.lease.check();
     await this.inner.put(key, body);
   }
 
-  get(key: string): Promise<Uint8Array | null> {
-    return this.inner.get(key);
-  }
-
-  openRead(key: string): Promise<RandomAccessObject | null> {
-    return this.inner.openRead(key);
-  }
-
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
-
-  async delete(key: string): Promise<void> {
+  override async delete(key: string): Promise<void> {
     await this.lease.check();
     await this.inner.delete(key);
   }
 
-  getVersioned(key: string): Promise<Versioned | null> {
-    return this.inner.getVersioned(key);
-  }
-
-  async putIfVersion(key: string, body: Uint8Array | string, expected: string | null): Promise<string> {
+  override async putIfVersion(
+    key: string,
+    body: Uint8Array | string,
+    expected: string | null,
+  ): Promise<string> {
     await this.lease.check();
     return this.inner.putIfVersion(key, body, expected);
   }

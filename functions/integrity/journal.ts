@@ -12,6 +12,7 @@ import {
 import type { ObjectWriter } from '../formats/object-writer.js';
 import { gzipLines } from '../formats/gzip-lines.js';
 import {
+  FOLDERS,
   MANIFEST_HEAD_KEY,
   MANIFEST_INTENT_KEY,
   MANIFEST_PREFIX,
@@ -22,7 +23,8 @@ import {
   manifestKey,
   manifestSeqOfKey,
 } from '../../shared/layout/layout.js';
-import type { ObjectInfo, ObjectSink, RandomAccessObject, Storage, Versioned } from '../storage/storage.js';
+import { DelegatingStorage } from '../storage/delegating-storage.js';
+import type { ObjectSink, Storage } from '../storage/storage.js';
 import { hashObject } from './hash.js';
 
 interface Committed {
@@ -186,19 +188,15 @@ export async function findHead(storage: Storage): Promise<{ seq: number; sha256:
  * A storage that keeps the journal: objects under manifested prefixes are hashed as they are
  * written, a checkpoint write (under `state/`) or a delete of data first writes the manifest.
  */
-export class ManifestingStorage implements Storage {
-  readonly location: string;
+export class ManifestingStorage extends DelegatingStorage {
   readonly journal: ManifestJournal;
 
-  constructor(
-    private readonly inner: Storage,
-    run: string,
-  ) {
-    this.location = inner.location;
+  constructor(inner: Storage, run: string) {
+    super(inner);
     this.journal = new ManifestJournal(inner, run);
   }
 
-  async openWrite(key: string): Promise<ObjectSink> {
+  override async openWrite(key: string): Promise<ObjectSink> {
     if (!isManifested(key)) return this.inner.openWrite(key);
     await this.declare(key);
     const sink = await this.inner.openWrite(key);
@@ -218,7 +216,7 @@ export class ManifestingStorage implements Storage {
     };
   }
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  override async put(key: string, body: Uint8Array | string): Promise<void> {
     if (isManifested(key)) await this.declare(key);
     await this.inner.put(key, body);
     if (isManifested(key)) {
@@ -230,32 +228,20 @@ export class ManifestingStorage implements Storage {
     }
   }
 
-  get(key: string): Promise<Uint8Array | null> {
-    return this.inner.get(key);
-  }
-
-  openRead(key: string): Promise<RandomAccessObject | null> {
-    return this.inner.openRead(key);
-  }
-
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
-
-  async delete(key: string): Promise<void> {
+  override async delete(key: string): Promise<void> {
     // A superseded object goes only once the manifest saying so is written.
     if (isManifested(key)) await this.journal.flush();
     await this.inner.delete(key);
   }
 
-  getVersioned(key: string): Promise<Versioned | null> {
-    return this.inner.getVersioned(key);
-  }
-
-  async putIfVersion(key: string, body: Uint8Array | string, expected: string | null): Promise<string> {
+  override async putIfVersion(
+    key: string,
+    body: Uint8Array | string,
+    expected: string | null,
+  ): Promise<string> {
     // A checkpoint only ever vouches for data whose manifest is written. (The lease itself is
     // renewed through the storage underneath, never through this one.)
-    if (key.startsWith('state/')) await this.journal.flush();
+    if (key.startsWith(`${FOLDERS.state}/`)) await this.journal.flush();
     return this.inner.putIfVersion(key, body, expected);
   }
 
