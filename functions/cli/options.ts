@@ -66,3 +66,14 @@ export function parseRange(flags: { from?: string; to?: string }): {
     );
   return { from, to };
 }
+
+/**
+ * DuckDB's memory limit for one command: CLOSER_QUERY_MEMORY_LIMIT, else the command's own
+ * default (serve answers many small queries, detect runs one large rule at a time).
+ */
+export function queryMemoryLimit(env: NodeJS.ProcessEnv, fallback: string): string {
+  const limit = env.CLOSER_QUERY_MEMORY_LIMIT ?? fallback;
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(limit))
+    throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${limit}: a size such as 512MB or 2GB`);
+  return limit;
+}

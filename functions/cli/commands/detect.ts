@@ -4,7 +4,7 @@ import { alertJson, runDetections, type DetectionReport, type RaisedAlert } from
 import { loadRules } from '../../detect/load-rules.js';
 import { DuckDbEngine } from '../../query/engines/duckdb.js';
 import type { Storage } from '../../storage/storage.js';
-import { DEFAULT_OUT, UsageError, openStorage, parseRange } from '../options.js';
+import { DEFAULT_OUT, UsageError, openStorage, parseRange, queryMemoryLimit } from '../options.js';
 import { table } from './verify.js';
 
 export interface DetectFlags {
@@ -40,9 +40,7 @@ export async function detectOnFolder(
   const { rules, errors } = await loadRules(rulesDir);
   // A month of a busy tenant grouped per user or IP needs more than serve's 1 GB per query; the
   // rules run one at a time, so the batch can take more (CLOSER_QUERY_MEMORY_LIMIT bounds it).
-  const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '3GB';
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
-    throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);
+  const memoryLimit = queryMemoryLimit(process.env, '3GB');
   const engine = await DuckDbEngine.open(dir, { memoryLimit });
   try {
     const report = await runDetections(engine, rules, range, { storage });

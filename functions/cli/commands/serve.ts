@@ -9,7 +9,7 @@ import { startServer } from '../../query/http/node-server.js';
 import { QueryService } from '../../query/service.js';
 import { StatusReader } from '../../query/status.js';
 import { LocalFolderStorage } from '../../storage/local-folder.js';
-import { DEFAULT_OUT, UsageError } from '../options.js';
+import { DEFAULT_OUT, UsageError, queryMemoryLimit } from '../options.js';
 import { trinoEngineFromFlags, type EngineFlags } from './serve-trino.js';
 
 /**
@@ -59,9 +59,7 @@ export async function serveCommand(
     process.stderr.write(`CLOSER_API_TOKEN is not set; this run's token (give it to Grafana):\n  ${token}\n`);
   }
   const timeoutMs = readSettings(process.env).CLOSER_QUERY_TIMEOUT_MS ?? 30_000;
-  const memoryLimit = process.env.CLOSER_QUERY_MEMORY_LIMIT ?? '1GB';
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit))
-    throw new UsageError(`CLOSER_QUERY_MEMORY_LIMIT ${memoryLimit}: a size such as 512MB or 2GB`);
+  const memoryLimit = queryMemoryLimit(process.env, '1GB');
   const engine = trino ?? (await DuckDbEngine.open(dir, { memoryLimit }));
   const service = new QueryService(engine, { timeoutMs });
   const fixed = token;
