@@ -1,4 +1,5 @@
 import type { FieldType } from '../../shared/api/contract.js';
+import type { ColumnName } from '../../shared/event/columns.js';
 import type { Dialect, Param } from '../../shared/query/dialect.js';
 import type { TimeRange } from '../../shared/query/model.js';
 
@@ -56,6 +57,19 @@ export class QueryCancelledError extends Error {
   }
 }
 
+export interface CountNeed {
+  /** Stored columns the query filters, groups or counts by (besides ts and dt). */
+  columns: readonly ColumnName[];
+  /** A time series' bucket width: rows of a rollup stand for whole buckets of theirs. */
+  stepMs?: number;
+}
+
+export interface CountTable {
+  table: string;
+  /** The column holding how many events a row stands for. */
+  weight: string;
+}
+
 /** A SQL engine over the stored events: DuckDB over a folder, Athena over the Glue table, Trino over a Hive table. */
 export interface QueryEngine {
   readonly dialect: Dialect;
@@ -65,6 +79,15 @@ export interface QueryEngine {
   tableFor(range: TimeRange): Promise<string>;
   /** The detections table (alerts the rules raised) for this range, as tableFor is for the events. */
   detectionsTableFor(range: TimeRange): Promise<string>;
+  /**
+   * A smaller table that answers a counting query (stat, topn, timeseries) over this range exactly
+   * as the events table would, its rows weighted by a count column: pre-aggregated rollups. Null
+   * when the engine has none that keeps every column the query reads (or not yet for this range):
+   * the query then reads the events.
+   */
+  countTableFor?(range: TimeRange, need: CountNeed): Promise<CountTable | null>;
+  /** How far those rollups are built, for /health. */
+  rollupStatus?(): { objects: number; pending: number; failed: number } | null;
   run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;
   /** Refuses raw SQL that is not exactly one read-only statement (throws with the reason). */
   checkReadOnly(sql: string): Promise<void>;

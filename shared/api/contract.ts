@@ -275,6 +275,11 @@ export interface HealthResponse {
   status: 'ok';
   /** duckdb, athena or trino. */
   engine: string;
+  /**
+   * DuckDB's hourly rollups (counting questions read them once built): objects rolled up, waiting,
+   * and failed (their questions read the events). Absent where the engine keeps none.
+   */
+  rollups?: { objects: number; pending: number; failed: number };
 }
 
 export interface CatalogResponse {

@@ -2,7 +2,8 @@ import type { ColumnName } from '../event/columns.js';
 import { compileDetectionsQuery } from '../detections/query.js';
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
-import type { GroupField } from './fields.js';
+import { columnsOf, type GroupField } from './fields.js';
+import type { FilterKey } from '../api/contract.js';
 import {
   DEFAULT_LIMIT,
   QueryValidationError,
@@ -32,6 +33,51 @@ export interface CompileOptions {
   /** Grafana's suggested interval, when the query names none. */
   intervalMs?: number;
   maxDataPoints?: number;
+  /**
+   * The table's rows are counts, not events: this column holds how many events each row stands
+   * for (a rollup), so counting sums it. Distinct counts are unchanged.
+   */
+  weight?: string;
+}
+
+/** The stored column each filter reads. */
+export const FILTER_COLUMNS = {
+  actions: 'action',
+  areas: 'area',
+  outcomes: 'outcome',
+  userIds: 'user_id',
+  userRoles: 'user_roles',
+  sourceIps: 'source_ip',
+  httpMethods: 'http_method',
+  statuses: 'http_status',
+  resourceTypes: 'resource_type',
+  resourceIds: 'resource_id',
+  eventIds: 'event_id',
+  urlContains: 'url',
+  pathContains: 'url_path',
+  bodyContains: 'request_body',
+  knownAction: 'known_action',
+} as const satisfies Record<FilterKey, ColumnName>;
+
+/**
+ * The stored columns a counting query (stat, topn, timeseries) reads besides `ts` and `dt`: what a
+ * rollup must keep to answer it.
+ */
+export function columnsRead(query: Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>): ColumnName[] {
+  const out = new Set<ColumnName>();
+  for (const [key, value] of Object.entries(query.filters ?? {}))
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0))
+      out.add(FILTER_COLUMNS[key as FilterKey]);
+  const field =
+    query.type === 'topn'
+      ? query.field
+      : query.type === 'timeseries'
+        ? query.splitBy
+        : query.metric === 'distinct'
+          ? query.field
+          : undefined;
+  if (field) for (const c of columnsOf(field)) out.add(c);
+  return [...out];
 }
 
 const EVENT_COLUMNS_SHOWN = [
@@ -92,20 +138,20 @@ function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): s
   if (!filters) return [];
   const out: string[] = [];
   const f = filters;
-  if (f.actions?.length) out.push(inList('action', f.actions, params));
-  if (f.areas?.length) out.push(inList('area', f.areas, params));
+  if (f.actions?.length) out.push(inList(FILTER_COLUMNS.actions, f.actions, params));
+  if (f.areas?.length) out.push(inList(FILTER_COLUMNS.areas, f.areas, params));
   if (f.outcomes?.length)
     out.push(
       inList(
-        'outcome',
+        FILTER_COLUMNS.outcomes,
         f.outcomes.map((o) => o.toLowerCase()),
         params,
       ),
     );
-  if (f.userIds?.length) out.push(inList('user_id', f.userIds, params));
+  if (f.userIds?.length) out.push(inList(FILTER_COLUMNS.userIds, f.userIds, params));
   if (f.userRoles?.length) {
     for (const r of f.userRoles) params.push({ type: 'string', value: r });
-    out.push(d.listHasAny('user_roles' satisfies ColumnName, f.userRoles.length));
+    out.push(d.listHasAny(FILTER_COLUMNS.userRoles, f.userRoles.length));
   }
   if (f.sourceIps?.length) {
     const parts = f.sourceIps.map((text, i) => {
@@ -122,7 +168,7 @@ function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): s
   if (f.httpMethods?.length)
     out.push(
       inList(
-        'http_method',
+        FILTER_COLUMNS.httpMethods,
         f.httpMethods.map((m) => m.toUpperCase()),
         params,
       ),
@@ -139,12 +185,12 @@ function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): s
     });
     out.push(`(${parts.join(' OR ')})`);
   }
-  if (f.urlContains) out.push(contains('url', f.urlContains, params));
-  if (f.pathContains) out.push(contains('url_path', f.pathContains, params));
-  if (f.resourceTypes?.length) out.push(inList('resource_type', f.resourceTypes, params));
-  if (f.resourceIds?.length) out.push(inList('resource_id', f.resourceIds, params));
-  if (f.bodyContains) out.push(contains('request_body', f.bodyContains, params));
-  if (f.eventIds?.length) out.push(inList('event_id', f.eventIds, params));
+  if (f.urlContains) out.push(contains(FILTER_COLUMNS.urlContains, f.urlContains, params));
+  if (f.pathContains) out.push(contains(FILTER_COLUMNS.pathContains, f.pathContains, params));
+  if (f.resourceTypes?.length) out.push(inList(FILTER_COLUMNS.resourceTypes, f.resourceTypes, params));
+  if (f.resourceIds?.length) out.push(inList(FILTER_COLUMNS.resourceIds, f.resourceIds, params));
+  if (f.bodyContains) out.push(contains(FILTER_COLUMNS.bodyContains, f.bodyContains, params));
+  if (f.eventIds?.length) out.push(inList(FILTER_COLUMNS.eventIds, f.eventIds, params));
   if (f.knownAction !== undefined) {
     params.push({ type: 'bool', value: f.knownAction });
     out.push('known_action = ?');
@@ -185,6 +231,8 @@ export function compileQuery(
 ): CompiledQuery {
   const d = opts.dialect;
   const params: Param[] = [];
+  // The same type and the same 0 on no rows as count(*).
+  const count = opts.weight ? `CAST(coalesce(sum(${opts.weight}), 0) AS BIGINT)` : 'count(*)';
   switch (query.type) {
     case 'events': {
       const limit = query.limit ?? DEFAULT_LIMIT;
@@ -205,7 +253,7 @@ export function compileQuery(
         params.push(...bucketParams);
         const w = where(range, query.filters, d, params);
         return {
-          sql: `SELECT ${bucket} AS time, count(*) AS count\nFROM ${opts.table}\nWHERE ${w}\nGROUP BY 1\nORDER BY 1`,
+          sql: `SELECT ${bucket} AS time, ${count} AS count\nFROM ${opts.table}\nWHERE ${w}\nGROUP BY 1\nORDER BY 1`,
           params,
         };
       }
@@ -214,7 +262,7 @@ export function compileQuery(
       const w1 = where(range, query.filters, d, params);
       // Counted per (bucket, series) first: the ranking and the "other" fold then work on a few
       // thousand groups, not on every matching row.
-      const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series, count(*) AS n\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}\n  GROUP BY 1, 2`;
+      const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series, ${count} AS n\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}\n  GROUP BY 1, 2`;
       const maxSeries = intOutsideWhere(d, query.maxSeries ?? 10, params);
       // The largest series by their own counts; the rest are summed into "other".
       return {
@@ -230,7 +278,7 @@ export function compileQuery(
       const w = where(range, query.filters, d, params);
       const lim = intOutsideWhere(d, query.limit ?? 10, params);
       return {
-        sql: `SELECT ${fieldExpr(query.field)} AS value, count(*) AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ${lim}`,
+        sql: `SELECT ${fieldExpr(query.field)} AS value, ${count} AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ${lim}`,
         params,
       };
     }
@@ -240,7 +288,7 @@ export function compileQuery(
     case 'stat': {
       const w = where(range, query.filters, d, params);
       const field = query.metric === 'distinct' ? query.field : undefined;
-      const value = field ? `count(DISTINCT ${fieldExpr(field)})` : 'count(*)';
+      const value = field ? `count(DISTINCT ${fieldExpr(field)})` : count;
       return {
         sql: `SELECT ${value} AS value\nFROM ${fromClause(opts.table, field, d)}\nWHERE ${w}`,
         params,

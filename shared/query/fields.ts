@@ -24,7 +24,7 @@ export const GROUP_FIELDS = [
 export type GroupField = (typeof GROUP_FIELDS)[number];
 
 /** Stored columns a field reads. */
-function columnsOf(field: GroupField): ColumnName[] {
+export function columnsOf(field: GroupField): ColumnName[] {
   if (field === 'user_role') return ['user_roles'];
   if (field === 'status_class') return ['http_status'];
   return [field];

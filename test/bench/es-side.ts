@@ -81,6 +81,8 @@ export async function ensureEsIndex(
 ): Promise<boolean> {
   const head = await fetch(`${url}/${index}`, { method: 'HEAD' });
   if (head.ok) {
+    // A node just started recovers its shards from disk first: counting before that fails.
+    await es(url, 'GET', `/_cluster/health/${index}?wait_for_status=yellow&timeout=120s`);
     const mapping = await es<Record<string, { mappings: { _meta?: { bench?: { complete?: boolean } } } }>>(
       url,
       'GET',

@@ -44,7 +44,7 @@ for (const f of (await fs.readdir(path.join(root, 'plugin/dashboards'))).filter(
     panels: { title?: string; targets?: Record<string, unknown>[] }[];
   };
   for (const p of d.panels)
-    for (const t of (p.targets ?? []).filter((x) => x.type !== 'status')) {
+    for (const t of (p.targets ?? []).filter((x) => x.type !== 'status' && x.type !== 'detections')) {
       const strip = (v: unknown): unknown =>
         Array.isArray(v)
           ? v.filter((x) => !(typeof x === 'string' && x.startsWith('$'))).map(strip)

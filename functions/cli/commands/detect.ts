@@ -41,7 +41,8 @@ export async function detectOnFolder(
   // A month of a busy tenant grouped per user or IP needs more than serve's 1 GB per query; the
   // rules run one at a time, so the batch can take more (CLOSER_QUERY_MEMORY_LIMIT bounds it).
   const memoryLimit = queryMemoryLimit(process.env, '3GB');
-  const engine = await DuckDbEngine.open(dir, { memoryLimit });
+  // Rules are raw SQL over the events: rollups would not serve them.
+  const engine = await DuckDbEngine.open(dir, { memoryLimit, rollups: false });
   try {
     const report = await runDetections(engine, rules, range, { storage });
     report.failures.unshift(...errors.map((e) => ({ file: e.file, message: e.message })));

@@ -60,7 +60,12 @@ export async function serveCommand(
   }
   const timeoutMs = readSettings(process.env).CLOSER_QUERY_TIMEOUT_MS ?? 30_000;
   const memoryLimit = queryMemoryLimit(process.env, '1GB');
-  const engine = trino ?? (await DuckDbEngine.open(dir, { memoryLimit }));
+  const duckdb = trino
+    ? null
+    : await DuckDbEngine.open(dir, { memoryLimit, onWarning: (m) => process.stderr.write(`${m}\n`) });
+  // The rollups are built while the first dashboards are asked for (those read the events meanwhile).
+  await duckdb?.warmRollups();
+  const engine = trino ?? (duckdb as DuckDbEngine);
   const service = new QueryService(engine, { timeoutMs });
   const fixed = token;
   // GET /status reads the folder's state/ and quarantine/ (Trino's table has no folder here).

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
@@ -19,11 +20,14 @@ import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
 import { listedParquetFiles } from '../../integrity/listed-files.js';
+import { Rollups, type RollupStatus } from './duckdb-rollups.js';
 import {
   QueryBusyError,
   QueryCancelledError,
   QueryTimeoutError,
   type FieldType,
+  type CountNeed,
+  type CountTable,
   type QueryEngine,
   type QueryResult,
   type RunOptions,
@@ -37,9 +41,20 @@ export interface DuckDbEngineOptions {
   connections?: number;
   /** Queries that may wait for a free connection; one more is refused as busy (503). */
   maxWaiting?: number;
+  /**
+   * Hourly rollups for the counting questions (duckdb-rollups.ts), built in the background in a
+   * temporary folder and removed on close. On by default.
+   */
+  rollups?: boolean;
+  /** Where the rollups' folder is made (default the system's temporary folder). */
+  cacheDir?: string;
+  /** Told what could not be rolled up (the query reads the events instead). */
+  onWarning?: (message: string) => void;
 }
 
 const EMPTY_TABLE = 'closer_empty_events';
+/** The attached database the rollups live in. */
+const ROLLUP_DB = 'closer_rollups';
 const EMPTY_DETECTIONS = 'closer_empty_detections';
 const DETECTIONS_ROOT = detectionsPrefix().replace(/\/$/, '');
 /** The name shown for the events in executed SQL and errors, where the engine reads files. */
@@ -73,6 +88,9 @@ export class DuckDbEngine implements QueryEngine {
     private readonly all: DuckDBConnection[],
     private readonly dataDir: string,
     private readonly maxWaiting: number,
+    private readonly rollups: Rollups | null,
+    private readonly rollupDir: string | null,
+    private readonly builder: DuckDBConnection | null,
   ) {
     this.idle = [...all];
   }
@@ -125,6 +143,14 @@ export class DuckDbEngine implements QueryEngine {
     await conn.run(`CREATE TABLE ${EMPTY_TABLE} (${cols}, dt VARCHAR)`);
     const alertCols = DETECTION_COLUMNS.map((c) => `"${c.name}" ${COLUMN_TYPES[c.type].duckdb}`).join(', ');
     await conn.run(`CREATE TABLE ${EMPTY_DETECTIONS} (${alertCols}, dt VARCHAR)`);
+    // The rollups' own database, attached before access to files is shut off.
+    let rollupDir: string | null = null;
+    if (options.rollups ?? true) {
+      rollupDir = await fs.mkdtemp(path.join(options.cacheDir ?? os.tmpdir(), 'closer-audit-rollups-'));
+      await conn.run(
+        `ATTACH '${path.join(rollupDir, 'rollups.duckdb').replace(/'/g, "''")}' AS ${ROLLUP_DB}`,
+      );
+    }
     // Only the Parquet events: not the folder's state/, .tmp/ or NDJSON copies.
     const events = path.join(dir, EVENTS_ROOT) + path.sep;
     // And the alerts the detection rules stored (the `detections` query type).
@@ -143,7 +169,53 @@ export class DuckDbEngine implements QueryEngine {
     const more = await Promise.all(
       Array.from({ length: Math.max(0, (options.connections ?? 2) - 1) }, () => instance.connect()),
     );
-    return new DuckDbEngine(instance, [conn, ...more], dir, options.maxWaiting ?? 16);
+    let rollups: Rollups | null = null;
+    let builder: DuckDBConnection | null = null;
+    if (rollupDir) {
+      builder = await instance.connect();
+      rollups = await Rollups.create(builder, ROLLUP_DB, readParquet, (m) =>
+        options.onWarning?.(m.split(dir + path.sep).join('')),
+      );
+    }
+    return new DuckDbEngine(
+      instance,
+      [conn, ...more],
+      dir,
+      options.maxWaiting ?? 16,
+      rollups,
+      rollupDir,
+      builder,
+    );
+  }
+
+  /** A rollup for a counting query over the range, when one keeps every column it reads. */
+  async countTableFor(range: TimeRange, need: CountNeed): Promise<CountTable | null> {
+    if (!this.rollups) return null;
+    const counted = await this.rollups.tableFor(range, need, await this.listObjects(range), (r) =>
+      this.listObjects(r),
+    );
+    if (counted) this.remember(counted.table, 'rollup');
+    return counted;
+  }
+
+  /** How far the rollups are built (null: off). */
+  rollupStatus(): RollupStatus | null {
+    return this.rollups?.status() ?? null;
+  }
+
+  /**
+   * Rolls up every object the store lists now, in the background (serve, at start: the first
+   * dashboards then need not wait for it).
+   */
+  async warmRollups(): Promise<void> {
+    if (!this.rollups) return;
+    const files = await this.listObjects({ from: 0, to: Date.now() + DAY_MS });
+    await this.rollups.enqueueAll(files);
+  }
+
+  /** Resolves once every object queries asked about so far is rolled up. */
+  async rollupsSettled(): Promise<void> {
+    await this.rollups?.settled();
   }
 
   /**
@@ -230,9 +302,7 @@ export class DuckDbEngine implements QueryEngine {
   /** The table expression over these objects, or the empty table when there are none. */
   private tableOf(files: string[], empty: string, shown: string): string {
     if (files.length === 0) return empty;
-    // Paths come from the folder listing, never from a request; quoted all the same.
-    const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-    const table = `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
+    const table = readParquet(files);
     this.remember(table, shown);
     return table;
   }
@@ -247,7 +317,9 @@ export class DuckDbEngine implements QueryEngine {
   /** Text for the caller: table names instead of file lists, and no server paths. */
   private show(text: string): string {
     let out = text;
-    for (const [table, name] of this.shown) if (out.includes(table)) out = out.split(table).join(name);
+    // Longest first: a rollup's expression holds the events' expression of its partial hours.
+    const tables = [...this.shown].sort(([a], [b]) => b.length - a.length);
+    for (const [table, name] of tables) if (out.includes(table)) out = out.split(table).join(name);
     out = out.replace(/read_parquet\(\[[^\]]*\][^)]*\)/g, SHOWN_TABLE);
     out = out
       .split(this.dataDir + path.sep)
@@ -374,9 +446,19 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async close(): Promise<void> {
+    this.rollups?.close();
+    await this.rollups?.settled().catch(() => undefined);
     for (const conn of this.all) conn.closeSync();
+    this.builder?.closeSync();
     this.instance.closeSync();
+    if (this.rollupDir) await fs.rm(this.rollupDir, { recursive: true, force: true });
   }
+}
+
+/** DuckDB's reading of these Parquet objects (paths from the listing, never from a request; quoted all the same). */
+function readParquet(files: string[]): string {
+  const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+  return `read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`;
 }
 
 function abortReason(signal: AbortSignal): Error {

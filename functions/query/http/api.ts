@@ -55,7 +55,11 @@ export function createApi(service: QueryService, options: ApiOptions) {
     const method = req.method.toUpperCase();
     try {
       if (route === ROUTES.health && method === 'GET')
-        return json(200, { status: 'ok', engine: service.engineName } satisfies HealthResponse);
+        return json(200, {
+          status: 'ok',
+          engine: service.engineName,
+          ...(service.rollups ? { rollups: service.rollups } : {}),
+        } satisfies HealthResponse);
       if (
         route !== ROUTES.catalog &&
         route !== ROUTES.query &&

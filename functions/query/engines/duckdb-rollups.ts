@@ -1,0 +1,265 @@
+import fs from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
+import { EVENT_COLUMNS, type ColumnName } from '../../../shared/event/columns.js';
+import { HOUR_MS } from '../../../shared/event/partition.js';
+import type { TimeRange } from '../../../shared/query/model.js';
+import type { CountNeed, CountTable } from '../engine.js';
+
+/**
+ * Hourly rollups of the event objects, for the counting questions (stat, topn, timeseries) that
+ * make up most of a dashboard: per object, per UTC hour, how many events share each combination
+ * of a few columns. A question that reads only columns a rollup keeps is answered from it, with
+ * `sum(n)` for `count(*)`: the same answer from 15-50 times fewer rows, in DuckDB's own compressed
+ * storage instead of Parquet.
+ *
+ * A cache, never a source: built by the engine in the background from exactly the objects the
+ * store lists, one object at a time; an object is identified by its path, size, modification time
+ * and inode (objects are written whole and renamed in, so a changed object is a new identity). A
+ * query uses a rollup only when every object of its range is rolled up, and reads from it only the
+ * rows of those objects and of the whole hours inside its range; the partial hours at its ends are
+ * read from the events. Otherwise (an object not built yet, or one that failed to build) the query
+ * reads the events, as it would without rollups.
+ */
+
+/** One rollup: the columns it keeps (besides ts, the hour, and dt). Smallest first. */
+const LEVELS: { name: string; columns: readonly ColumnName[] }[] = [
+  // Low-cardinality columns: what most panels count, split and filter by.
+  {
+    name: 'closer_rollup_activity',
+    columns: ['action', 'area', 'outcome', 'http_method', 'http_status', 'resource_type', 'known_action'],
+  },
+  // Who and from where: distinct and top users and addresses, and the dashboards' variables.
+  { name: 'closer_rollup_identity', columns: ['user_id', 'source_ip', 'user_roles'] },
+  // Both, for questions that mix them (failed logins by user, changes by user).
+  {
+    name: 'closer_rollup_all',
+    columns: [
+      'action',
+      'area',
+      'outcome',
+      'http_method',
+      'http_status',
+      'resource_type',
+      'known_action',
+      'user_id',
+      'source_ip',
+      'user_roles',
+    ],
+  },
+];
+const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
+const WEIGHT = 'n';
+
+interface Built {
+  id: number;
+  dt: string;
+}
+
+export interface RollupStatus {
+  /** Objects rolled up. */
+  objects: number;
+  /** Objects waiting to be rolled up. */
+  pending: number;
+  /** Objects that could not be (their queries read the events). */
+  failed: number;
+}
+
+export class Rollups {
+  private nextId = 1;
+  /** By object identity (path, size, mtime, inode). */
+  private readonly built = new Map<string, Built>();
+  private readonly failed = new Set<string>();
+  private readonly queue = new Map<string, string>();
+  private working: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly schema: string,
+    private readonly readObjects: (files: string[]) => string,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /**
+   * The rollup tables in `schema` (an attached database: DuckDB compresses a stored table, where an
+   * in-memory one would hold every string whole), written through `conn`, which no query uses.
+   */
+  static async create(
+    conn: DuckDBConnection,
+    schema: string,
+    readObjects: (files: string[]) => string,
+    onError: (message: string) => void,
+  ): Promise<Rollups> {
+    const typeOf = (name: string) => {
+      const spec = EVENT_COLUMNS.find((c) => c.name === name);
+      if (!spec) throw new Error(`rollup column ${name} is not an event column`);
+      return COLUMN_TYPES[spec.type].duckdb;
+    };
+    for (const level of LEVELS) {
+      const cols = level.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
+      await conn.run(
+        `CREATE TABLE ${schema}.${level.name} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${cols}, ${WEIGHT} BIGINT)`,
+      );
+    }
+    return new Rollups(conn, schema, readObjects, onError);
+  }
+
+  status(): RollupStatus {
+    return { objects: this.built.size, pending: this.queue.size, failed: this.failed.size };
+  }
+
+  /** Resolves once nothing waits to be rolled up (tests, benchmarks). */
+  async settled(): Promise<void> {
+    while (this.working) await this.working;
+  }
+
+  /**
+   * The table expression answering a counting query over `range` whose objects are `files`
+   * (newest first, as the engine lists them), or null when no rollup can; objects not rolled up
+   * yet are queued. `edges(range)` lists the objects of a part of the range.
+   */
+  async tableFor(
+    range: TimeRange,
+    need: CountNeed,
+    files: string[],
+    edges: (range: TimeRange) => Promise<string[]>,
+  ): Promise<CountTable | null> {
+    if (this.closed) return null;
+    if (need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
+    const level = LEVELS.find((l) => need.columns.every((c) => l.columns.includes(c)));
+    if (!level) return null;
+    const fullFrom = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
+    const fullTo = Math.floor(range.to / HOUR_MS) * HOUR_MS;
+    if (fullFrom >= fullTo || files.length === 0) return null;
+    const keys = await Promise.all(files.map(identity));
+    const ids: number[] = [];
+    let missing = false;
+    keys.forEach((key, i) => {
+      const built = key ? this.built.get(key) : undefined;
+      if (built) ids.push(built.id);
+      else {
+        missing = true;
+        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string);
+      }
+    });
+    if (missing) return null;
+    const cols = ['ts', 'dt', ...level.columns.map((c) => `"${c}"`)].join(', ');
+    // Epoch values the server computed, never a caller's text.
+    const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
+    const parts = [
+      `SELECT ${cols}, ${WEIGHT} FROM ${this.schema}.${level.name} WHERE src IN (${ids.join(', ')}) AND ts >= ${at(fullFrom)} AND ts < ${at(fullTo)}`,
+    ];
+    const edgeFiles = [
+      ...new Set([
+        ...(range.from < fullFrom ? await edges({ from: range.from, to: fullFrom }) : []),
+        ...(fullTo < range.to ? await edges({ from: fullTo, to: range.to }) : []),
+      ]),
+    ];
+    if (edgeFiles.length > 0)
+      parts.push(
+        `SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.readObjects(edgeFiles)} WHERE ts < ${at(fullFrom)} OR ts >= ${at(fullTo)}`,
+      );
+    return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT };
+  }
+
+  /** Queues every object of these not rolled up yet. */
+  async enqueueAll(files: string[]): Promise<void> {
+    const keys = await Promise.all(files.map(identity));
+    keys.forEach((key, i) => {
+      if (key && !this.built.has(key) && !this.failed.has(key)) this.enqueue(key, files[i] as string);
+    });
+  }
+
+  private enqueue(key: string, file: string): void {
+    this.queue.set(key, file);
+    this.kick();
+  }
+
+  /** One worker at a time; one queued while the last was finishing starts another. */
+  private kick(): void {
+    if (this.working || this.closed) return;
+    this.working = this.work().finally(() => {
+      this.working = null;
+      if (this.queue.size > 0) this.kick();
+    });
+  }
+
+  private async work(): Promise<void> {
+    while (!this.closed) {
+      const next = this.queue.entries().next();
+      if (next.done) return;
+      const [key, file] = next.value;
+      this.queue.delete(key);
+      if (this.built.has(key) || this.failed.has(key)) continue;
+      await this.build(key, file).catch((err: unknown) => {
+        this.failed.add(key);
+        this.onError(`rollup of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      });
+    }
+  }
+
+  /** One object's rollups, all levels in one transaction: a query sees all of them or none. */
+  private async build(key: string, file: string): Promise<void> {
+    const id = this.nextId++;
+    const dims = (l: (typeof LEVELS)[number]) => l.columns.map((c) => `"${c}"`).join(', ');
+    const widest = `${this.schema}.${WIDEST.name}`;
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      // UTC hours by epoch arithmetic: date_trunc on a TIMESTAMPTZ would use the session's zone.
+      await this.conn.run(
+        `INSERT INTO ${widest} SELECT ${id}, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*) FROM ${this.readObjects([file])} GROUP BY ALL`,
+      );
+      for (const level of LEVELS.filter((l) => l !== WIDEST))
+        await this.conn.run(
+          `INSERT INTO ${this.schema}.${level.name} SELECT src, ts, dt, ${dims(level)}, sum(${WEIGHT}) FROM ${widest} WHERE src = ${id} GROUP BY ALL`,
+        );
+      const dt = await this.conn.runAndReadAll(`SELECT min(dt) FROM ${widest} WHERE src = ${id}`);
+      await this.conn.run('COMMIT');
+      this.built.set(key, { id, dt: String(dt.getRows()[0]?.[0] ?? '') });
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    await this.forgetReplaced(file, key);
+  }
+
+  /** Rows of older versions of the object, or of objects its day no longer lists, go. */
+  private async forgetReplaced(file: string, key: string): Promise<void> {
+    const stale: number[] = [];
+    for (const [k, b] of this.built)
+      if (k !== key && pathOf(k) === file) {
+        stale.push(b.id);
+        this.built.delete(k);
+      }
+    for (const k of [...this.failed]) if (k !== key && pathOf(k) === file) this.failed.delete(k);
+    // Objects that vanished (hours folded into their day object): their identity no longer stats.
+    const gone = await Promise.all(
+      [...this.built].map(async ([k, b]) => ((await identity(pathOf(k))) === k ? null : ([k, b] as const))),
+    );
+    for (const g of gone)
+      if (g) {
+        stale.push(g[1].id);
+        this.built.delete(g[0]);
+      }
+    if (stale.length === 0) return;
+    for (const level of LEVELS)
+      await this.conn.run(`DELETE FROM ${this.schema}.${level.name} WHERE src IN (${stale.join(', ')})`);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue.clear();
+  }
+}
+
+const SEP = '\u0000';
+
+async function identity(file: string): Promise<string | null> {
+  const st = await fs.stat(file, { bigint: true }).catch(() => null);
+  return st ? [file, st.size, st.mtimeNs, st.ino].join(SEP) : null;
+}
+
+function pathOf(key: string): string {
+  return key.slice(0, key.indexOf(SEP));
+}

@@ -1,0 +1,240 @@
+// The DuckDB engine answers counting questions from hourly rollups it builds from the stored
+// objects (issue 17). A rollup is a cache: every answer must equal the one read from the events,
+// value by value, for every query type, filter and field it serves, at ranges that do and do not
+// fall on whole hours, while the store changes under it; questions it cannot serve read the
+// events. Compared with an engine that keeps no rollups, over the same folder.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { runSync } from '../../functions/ingest/sync.js';
+import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
+import { createApi } from '../../functions/query/http/api.js';
+import { QueryService } from '../../functions/query/service.js';
+import { SampleSource } from '../../functions/sources/sample/sample-source.js';
+import { GROUP_FIELDS } from '../../shared/query/fields.js';
+import type { Query } from '../../shared/query/model.js';
+import { HOUR, ingestContext } from '../support/ingest.js';
+import { tmpDir } from '../support/tmp.js';
+
+const DAY = 24 * HOUR;
+const START = Date.UTC(2026, 8, 14);
+/** Two sealed days, then six open hours of the third. */
+const NOW = START + 2 * DAY + 7 * HOUR;
+
+let dir: string;
+let rolled: DuckDbEngine;
+let plain: DuckDbEngine;
+let withRollups: QueryService;
+let without: QueryService;
+const warnings: string[] = [];
+
+async function sync(from: number, to: number, now: number): Promise<void> {
+  const source = new SampleSource({ now: () => now });
+  await runSync(ingestContext(dir, source, { now: () => now }), { from, to });
+}
+
+beforeAll(async () => {
+  dir = await tmpDir('query-rollups');
+  await sync(START, NOW - HOUR, NOW);
+  rolled = await DuckDbEngine.open(dir, { maxWaiting: 200, onWarning: (m) => warnings.push(m) });
+  plain = await DuckDbEngine.open(dir, { maxWaiting: 200, rollups: false });
+  withRollups = new QueryService(rolled, { maxQueriesPerRequest: 200, timeoutMs: 60_000 });
+  without = new QueryService(plain, { maxQueriesPerRequest: 200, timeoutMs: 60_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await rolled?.close();
+  await plain?.close();
+});
+
+type Q = Exclude<Query, { type: 'sql' | 'events' | 'detections' }> & { refId: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Values seen in the data, so that every filter matches something. */
+async function seen(field: string, n = 2): Promise<string[]> {
+  const { results } = await without.query({
+    range: { from: iso(START), to: iso(NOW) },
+    queries: [{ refId: 'A', type: 'topn', field, limit: n }],
+  });
+  return (results.A?.frames[0]?.fields[0]?.values ?? []).map(String);
+}
+
+/** Every counting query shape the rollups serve, and some they must not. */
+async function questions(): Promise<Q[]> {
+  const [actions, users, ips] = [await seen('action', 3), await seen('user_id'), await seen('source_ip')];
+  const filters = [
+    {},
+    { actions },
+    { areas: ['authentication', 'configuration'] },
+    { outcomes: ['failure'] },
+    { userIds: users },
+    { userRoles: ['ADMIN'] },
+    { sourceIps: [ips[0] as string, '10.0.0.0/8'] },
+    { httpMethods: ['post'] },
+    { statuses: ['4xx' as const, 200] },
+    { resourceTypes: ['agent'] },
+    { knownAction: true },
+    { outcomes: ['success'], userIds: users, areas: ['authentication'] },
+    // Not in any rollup: the events answer.
+    { pathContains: 'api' },
+    { resourceIds: ['x'] },
+  ];
+  const out: Q[] = [];
+  filters.forEach((f, i) => {
+    out.push({ refId: `count-${i}`, type: 'stat', filters: f });
+    out.push({ refId: `users-${i}`, type: 'stat', metric: 'distinct', field: 'user_id', filters: f });
+    out.push({ refId: `ts-${i}`, type: 'timeseries', filters: f });
+    out.push({ refId: `ts-area-${i}`, type: 'timeseries', splitBy: 'area', filters: f, interval: '1d' });
+  });
+  for (const field of GROUP_FIELDS) {
+    out.push({ refId: `top-${field}`, type: 'topn', field, limit: 7 });
+    out.push({ refId: `top-fail-${field}`, type: 'topn', field, filters: { outcomes: ['failure'] } });
+    out.push({ refId: `split-${field}`, type: 'timeseries', splitBy: field, maxSeries: 4 });
+    out.push({ refId: `distinct-${field}`, type: 'stat', metric: 'distinct', field });
+  }
+  // A bucket finer than the rollups' hour: the events answer.
+  out.push({ refId: 'ts-5m', type: 'timeseries', interval: '5m', splitBy: 'outcome' });
+  out.push({ refId: 'ts-3h', type: 'timeseries', interval: '3h', splitBy: 'action' });
+  return out;
+}
+
+const strip = (frames: unknown[]) =>
+  JSON.stringify(frames.map((f) => ({ ...(f as object), meta: undefined })));
+
+/** Asks both services; returns the refIds the rollups answered. */
+async function compare(range: { from: number; to: number }, qs: Q[]): Promise<Set<string>> {
+  const body = { range: { from: iso(range.from), to: iso(range.to) }, intervalMs: HOUR, queries: qs };
+  const [a, b] = await Promise.all([withRollups.query(body), without.query(body)]);
+  const used = new Set<string>();
+  for (const q of qs) {
+    const x = a.results[q.refId];
+    const y = b.results[q.refId];
+    expect({ refId: q.refId, status: x?.status, error: x?.error }).toEqual({
+      refId: q.refId,
+      status: 200,
+      error: undefined,
+    });
+    expect({ refId: q.refId, frames: strip(x?.frames ?? []) }).toEqual({
+      refId: q.refId,
+      frames: strip(y?.frames ?? []),
+    });
+    const sql = String(x?.frames[0]?.meta.executedQueryString ?? '');
+    if (/\bFROM rollup\b/.test(sql)) used.add(q.refId);
+  }
+  return used;
+}
+
+describe('DuckDB hourly rollups', () => {
+  it('answer every counting question exactly as the events do, at whole and partial hours', async () => {
+    const qs = await questions();
+    const ranges = {
+      whole: { from: START, to: NOW - HOUR },
+      partial: { from: START + 17 * 60_000 + 123, to: NOW - HOUR - 41 * 60_000 - 7 },
+      oneDay: { from: START + DAY + 30 * 60_000, to: START + 2 * DAY + 90 * 60_000 },
+      withinAnHour: { from: START + 5 * HOUR + 60_000, to: START + 5 * HOUR + 59 * 60_000 },
+    };
+    // Before any rollup is built: the events answer (and the builds are queued).
+    expect((await compare(ranges.whole, qs)).size).toBe(0);
+    await rolled.rollupsSettled();
+    expect(rolled.rollupStatus()).toEqual({ objects: expect.any(Number), pending: 0, failed: 0 });
+    expect(rolled.rollupStatus()?.objects).toBeGreaterThanOrEqual(3);
+
+    for (const [name, range] of Object.entries(ranges)) {
+      const used = await compare(range, qs);
+      if (name === 'withinAnHour') {
+        expect(used.size).toBe(0);
+        continue;
+      }
+      // The rollups answered the questions over their columns, and only those.
+      for (const id of ['count-0', 'count-4', 'users-0', 'ts-0', 'ts-area-1', 'top-action', 'top-user_role'])
+        expect({ id, used: used.has(id) }).toEqual({ id, used: true });
+      for (const id of ['count-12', 'count-13', 'top-url_path', 'top-resource_id', 'top-es_index', 'ts-5m'])
+        expect({ id, used: used.has(id) }).toEqual({ id, used: false });
+      expect(used.size).toBeGreaterThan(qs.length / 2);
+    }
+    expect(warnings).toEqual([]);
+  }, 240_000);
+
+  it('follows the store: a lookback rewrite and a sealed day answer as the events do', async () => {
+    const qs = (await questions()).filter((q) => /^(count|users|top|split)-/.test(q.refId));
+    const range = { from: START + 3 * 60_000, to: START + 3 * DAY };
+    // The open hours rewritten and more added, then the third day sealed into its day object.
+    await sync(NOW - 4 * HOUR, NOW + 5 * HOUR, NOW + 6 * HOUR);
+    await compare(range, qs);
+    await rolled.rollupsSettled();
+    expect((await compare(range, qs)).size).toBeGreaterThan(0);
+    await sync(START + 2 * DAY, START + 3 * DAY, START + 5 * DAY);
+    await compare(range, qs);
+    await rolled.rollupsSettled();
+    const used = await compare(range, qs);
+    expect(used.size).toBeGreaterThan(qs.length / 2);
+    // Objects that are gone (the folded hours) are no longer counted as rolled up.
+    const objects = (await fs.readdir(path.join(dir, 'events'), { recursive: true })).filter((f) =>
+      String(f).endsWith('.parquet'),
+    );
+    expect(rolled.rollupStatus()?.objects).toBe(objects.length);
+  }, 240_000);
+
+  it('leaves an object it cannot roll up to the events, and says which', async () => {
+    // A folder from before manifests (listed, not read from a manifest): a day the sync wrote,
+    // and an object from an older writer without most columns. The events read it (its missing
+    // columns are null there); a rollup cannot.
+    const old = await tmpDir('query-rollups-old');
+    await fs.mkdir(path.join(old, 'events', 'dt=2026-09-14'), { recursive: true });
+    await fs.copyFile(
+      path.join(dir, 'events', 'dt=2026-09-14', 'day.parquet'),
+      path.join(old, 'events', 'dt=2026-09-14', 'day.parquet'),
+    );
+    const day = path.join(old, 'events', 'dt=2026-09-15');
+    await fs.mkdir(day, { recursive: true });
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run(
+      `COPY (SELECT TIMESTAMPTZ '2026-09-15 10:15:00+00' + to_minutes(i) AS ts, 'old-' || i AS event_id, 'agent_login' AS action FROM range(30) t(i)) TO '${path.join(day, 'old.parquet')}' (FORMAT parquet)`,
+    );
+    conn.closeSync();
+    db.closeSync();
+    const told: string[] = [];
+    const cache = await tmpDir('query-rollups-cache');
+    const engine = await DuckDbEngine.open(old, { cacheDir: cache, onWarning: (m) => told.push(m) });
+    expect(await fs.readdir(cache)).toEqual([expect.stringMatching(/^closer-audit-rollups-/)]);
+    const reference = await DuckDbEngine.open(old, { rollups: false });
+    try {
+      const service = new QueryService(engine);
+      const body = {
+        range: { from: iso(START), to: iso(START + 2 * DAY) },
+        queries: [
+          { refId: 'count', type: 'stat' },
+          { refId: 'top', type: 'topn', field: 'action' },
+        ],
+      };
+      const expected = strip((await new QueryService(reference).query(body)).results.count?.frames ?? []);
+      await service.query(body);
+      await engine.rollupsSettled();
+      expect(engine.rollupStatus()).toEqual({ objects: 1, pending: 0, failed: 1 });
+      expect(told).toEqual([expect.stringMatching(/^rollup of events\/dt=2026-09-15\/old\.parquet: \S/)]);
+      // The range's questions read the events: the rolled-up day alone would not do.
+      const { results } = await service.query(body);
+      expect(strip(results.count?.frames ?? [])).toBe(expected);
+      expect(results.count?.frames[0]?.meta.executedQueryString).not.toMatch(/\bFROM rollup\b/);
+      // A range of the good day alone is answered from its rollup.
+      const first = await service.query({ ...body, range: { from: iso(START), to: iso(START + DAY) } });
+      expect(first.results.count?.frames[0]?.meta.executedQueryString).toMatch(/\bFROM rollup\b/);
+      // /health says how far the rollups are.
+      const health = await createApi(service, { token: async () => 't' })({
+        method: 'GET',
+        path: '/health',
+        headers: {},
+        body: '',
+      });
+      expect(JSON.parse(health.body).rollups).toEqual({ objects: 1, pending: 0, failed: 1 });
+    } finally {
+      await engine.close();
+      await reference.close();
+    }
+    // Its folder is gone with it.
+    expect(await fs.readdir(cache)).toEqual([]);
+  }, 120_000);
+});
