@@ -75,6 +75,11 @@ export interface QueryEngine {
   readonly dialect: Dialect;
   /** What /health calls the engine when it is not its dialect's name (Trino speaks Athena's SQL). */
   readonly name?: string;
+  /**
+   * Events queries are best asked of the newest part of the range first (an embedded engine,
+   * where a query costs little beyond what it reads; not Athena, which bills and waits per query).
+   */
+  readonly latestFirst?: boolean;
   /** The table expression for queries over this range (DuckDB: only that range's day files). */
   tableFor(range: TimeRange): Promise<string>;
   /** The detections table (alerts the rules raised) for this range, as tableFor is for the events. */

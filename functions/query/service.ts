@@ -63,6 +63,9 @@ export class BadRequest extends Error {
 export class Unavailable extends Error {}
 
 /** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
+/** The parts of a range an events query tries first, where the engine prefers it (latestFirst). */
+const LATEST_FIRST_SPANS = [3_600_000, 86_400_000, 7 * 86_400_000];
+
 export class QueryService {
   constructor(
     private readonly engine: QueryEngine,
@@ -121,6 +124,10 @@ export class QueryService {
               return;
             }
           } else if (query.type === 'events') {
+            if (this.engine.latestFirst) {
+              results[refId] = await this.eventsLatestFirst({ ...query, refId }, range, opts, signal);
+              return;
+            }
             compiled = compileQuery(query, range, opts);
           } else {
             compiled = compileQuery(query, range, await this.countOptions(query, range, opts));
@@ -139,6 +146,35 @@ export class QueryService {
       }),
     );
     return { results };
+  }
+
+  /**
+   * An events query asked of the range's newest hour, day and week first (its oldest, in
+   * ascending order) and of the whole range only when those hold too few rows: the rows past
+   * such a part are all older (newer) than any in it, so once it fills the limit the answer is
+   * exact. "Latest events" over 30 days then reads an hour of them.
+   */
+  private async eventsLatestFirst(
+    query: Extract<Query, { type: 'events' }>,
+    range: TimeRange,
+    opts: CompileOptions,
+    signal?: AbortSignal,
+  ): Promise<RefIdResult> {
+    const run = { signal, timeoutMs: this.options.timeoutMs };
+    for (const span of LATEST_FIRST_SPANS) {
+      const part =
+        query.order === 'asc'
+          ? { from: range.from, to: Math.min(range.to, range.from + span) }
+          : { from: Math.max(range.from, range.to - span), to: range.to };
+      if (part.from === range.from && part.to === range.to) break;
+      const compiled = compileQuery(query, part, { ...opts, table: await this.engine.tableFor(part) });
+      const result = await this.engine.run(compiled.sql, compiled.params, run);
+      if (compiled.limit !== undefined && result.rows.length > compiled.limit)
+        return { frames: toFrames(query, result, compiled.limit), status: 200 };
+    }
+    const compiled = compileQuery(query, range, opts);
+    const result = await this.engine.run(compiled.sql, compiled.params, run);
+    return { frames: toFrames(query, result, compiled.limit), status: 200 };
   }
 
   /**

@@ -237,4 +237,44 @@ describe('DuckDB hourly rollups', () => {
     // Its folder is gone with it.
     expect(await fs.readdir(cache)).toEqual([]);
   }, 120_000);
+
+  it('answers events newest part first, with the rows one query over the whole range gives', async () => {
+    // The same engine told to ask the whole range at once.
+    const whole = new QueryService(Object.create(plain, { latestFirst: { value: false } }) as DuckDbEngine, {
+      maxQueriesPerRequest: 200,
+    });
+    const [rare] = await seen('action', 40).then((a) => a.slice(-1));
+    const qs = [
+      { refId: 'latest', type: 'events', limit: 5 },
+      { refId: 'latest-500', type: 'events', limit: 500 },
+      { refId: 'oldest', type: 'events', limit: 7, order: 'asc' },
+      {
+        refId: 'rare',
+        type: 'events',
+        limit: 50,
+        filters: { actions: [rare], outcomes: ['failure', 'success'] },
+      },
+      { refId: 'rare-asc', type: 'events', limit: 50, order: 'asc', filters: { actions: [rare] } },
+      { refId: 'all', type: 'events', limit: 10_000, filters: { outcomes: ['failure'] } },
+      { refId: 'none', type: 'events', limit: 10, filters: { userIds: ['nobody'] } },
+    ];
+    for (const range of [
+      { from: START + 11 * 60_000, to: NOW + 5 * HOUR - 7 * 60_000 },
+      { from: START + 5 * HOUR + 60_000, to: START + 5 * HOUR + 20 * 60_000 },
+      { from: START, to: START + 3 * DAY },
+    ]) {
+      const body = { range: { from: iso(range.from), to: iso(range.to) }, queries: qs };
+      const [a, b] = await Promise.all([withRollups.query(body), whole.query(body)]);
+      for (const q of qs) {
+        expect(a.results[q.refId]?.status).toBe(200);
+        expect({ refId: q.refId, frames: strip(a.results[q.refId]?.frames ?? []) }).toEqual({
+          refId: q.refId,
+          frames: strip(b.results[q.refId]?.frames ?? []),
+        });
+      }
+      // Over more than an hour, the newest hour alone held the latest rows: fewer objects read.
+      const files = (r: typeof a) => r.results.latest?.frames[0]?.meta.custom?.filesRead as number;
+      if (range.to - range.from > DAY) expect(files(a)).toBeLessThan(files(b));
+    }
+  }, 120_000);
 });

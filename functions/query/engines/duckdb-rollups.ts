@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
 import { EVENT_COLUMNS, type ColumnName } from '../../../shared/event/columns.js';
-import { HOUR_MS } from '../../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS } from '../../../shared/event/partition.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import type { CountNeed, CountTable } from '../engine.js';
 
 /**
- * Hourly rollups of the event objects, for the counting questions (stat, topn, timeseries) that
+ * Hourly (and daily) rollups of the event objects, for the counting questions (stat, topn, timeseries) that
  * make up most of a dashboard: per object, per UTC hour, how many events share each combination
  * of a few columns. A question that reads only columns a rollup keeps is answered from it, with
  * `sum(n)` for `count(*)`: the same answer from 15-50 times fewer rows, in DuckDB's own compressed
@@ -49,6 +49,8 @@ const LEVELS: { name: string; columns: readonly ColumnName[] }[] = [
   },
 ];
 const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
+/** Each rollup also by UTC day: a range's whole days read one row where the hours read 24. */
+const daily = (level: (typeof LEVELS)[number]) => `${level.name}_daily`;
 const WEIGHT = 'n';
 
 interface Built {
@@ -98,9 +100,10 @@ export class Rollups {
     };
     for (const level of LEVELS) {
       const cols = level.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
-      await conn.run(
-        `CREATE TABLE ${schema}.${level.name} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${cols}, ${WEIGHT} BIGINT)`,
-      );
+      for (const table of [level.name, daily(level)])
+        await conn.run(
+          `CREATE TABLE ${schema}.${table} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${cols}, ${WEIGHT} BIGINT)`,
+        );
     }
     return new Rollups(conn, schema, readObjects, onError);
   }
@@ -147,9 +150,21 @@ export class Rollups {
     const cols = ['ts', 'dt', ...level.columns.map((c) => `"${c}"`)].join(', ');
     // Epoch values the server computed, never a caller's text.
     const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
-    const parts = [
-      `SELECT ${cols}, ${WEIGHT} FROM ${this.schema}.${level.name} WHERE src IN (${ids.join(', ')}) AND ts >= ${at(fullFrom)} AND ts < ${at(fullTo)}`,
-    ];
+    const from = (table: string, where: string) =>
+      `SELECT ${cols}, ${WEIGHT} FROM ${this.schema}.${table} WHERE src IN (${ids.join(', ')}) AND (${where})`;
+    // Whole UTC days from the daily rows, unless a time series buckets finer than a day.
+    const dayFrom = Math.ceil(range.from / DAY_MS) * DAY_MS;
+    const dayTo = Math.floor(range.to / DAY_MS) * DAY_MS;
+    const parts =
+      (need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo
+        ? [
+            from(daily(level), `ts >= ${at(dayFrom)} AND ts < ${at(dayTo)}`),
+            from(
+              level.name,
+              `ts >= ${at(fullFrom)} AND ts < ${at(dayFrom)} OR ts >= ${at(dayTo)} AND ts < ${at(fullTo)}`,
+            ),
+          ]
+        : [from(level.name, `ts >= ${at(fullFrom)} AND ts < ${at(fullTo)}`)];
     const edgeFiles = [
       ...new Set([
         ...(range.from < fullFrom ? await edges({ from: range.from, to: fullFrom }) : []),
@@ -214,6 +229,10 @@ export class Rollups {
         await this.conn.run(
           `INSERT INTO ${this.schema}.${level.name} SELECT src, ts, dt, ${dims(level)}, sum(${WEIGHT}) FROM ${widest} WHERE src = ${id} GROUP BY ALL`,
         );
+      for (const level of LEVELS)
+        await this.conn.run(
+          `INSERT INTO ${this.schema}.${daily(level)} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${DAY_MS}) AS BIGINT) * ${DAY_MS / 1000}), dt, ${dims(level)}, sum(${WEIGHT}) FROM ${this.schema}.${level.name} WHERE src = ${id} GROUP BY ALL`,
+        );
       const dt = await this.conn.runAndReadAll(`SELECT min(dt) FROM ${widest} WHERE src = ${id}`);
       await this.conn.run('COMMIT');
       this.built.set(key, { id, dt: String(dt.getRows()[0]?.[0] ?? '') });
@@ -244,7 +263,8 @@ export class Rollups {
       }
     if (stale.length === 0) return;
     for (const level of LEVELS)
-      await this.conn.run(`DELETE FROM ${this.schema}.${level.name} WHERE src IN (${stale.join(', ')})`);
+      for (const table of [level.name, daily(level)])
+        await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
   }
 
   close(): void {

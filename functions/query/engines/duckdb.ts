@@ -75,6 +75,7 @@ interface Waiter {
  */
 export class DuckDbEngine implements QueryEngine {
   readonly dialect = duckdbDialect;
+  readonly latestFirst = true;
 
   private readonly idle: DuckDBConnection[];
   private readonly waiting: Waiter[] = [];
