@@ -293,7 +293,11 @@ describe('HTTP API', () => {
   it('serves health without a token, everything else only with the right one', async () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', engine: 'duckdb' });
+    expect(await health.json()).toEqual({
+      status: 'ok',
+      engine: 'duckdb',
+      rollups: { objects: expect.any(Number), pending: expect.any(Number), failed: 0 },
+    });
     expect((await fetch(`${url}/catalog`)).status).toBe(401);
     expect((await post('/query', { range: RANGE, queries: [{ type: 'stat' }] }, 'wrong')).status).toBe(401);
     expect((await post('/query', { range: RANGE, queries: [{ type: 'stat' }] }, null)).status).toBe(401);
