@@ -155,16 +155,15 @@ export class Rollups {
     // Whole UTC days from the daily rows, unless a time series buckets finer than a day.
     const dayFrom = Math.ceil(range.from / DAY_MS) * DAY_MS;
     const dayTo = Math.floor(range.to / DAY_MS) * DAY_MS;
-    const parts =
-      (need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo
-        ? [
-            from(daily(level), `ts >= ${at(dayFrom)} AND ts < ${at(dayTo)}`),
-            from(
-              level.name,
-              `ts >= ${at(fullFrom)} AND ts < ${at(dayFrom)} OR ts >= ${at(dayTo)} AND ts < ${at(fullTo)}`,
-            ),
-          ]
-        : [from(level.name, `ts >= ${at(fullFrom)} AND ts < ${at(fullTo)}`)];
+    const parts: string[] = [];
+    if ((need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo) {
+      parts.push(from(daily(level), `ts >= ${at(dayFrom)} AND ts < ${at(dayTo)}`));
+      const hours = [
+        ...(fullFrom < dayFrom ? [`ts >= ${at(fullFrom)} AND ts < ${at(dayFrom)}`] : []),
+        ...(dayTo < fullTo ? [`ts >= ${at(dayTo)} AND ts < ${at(fullTo)}`] : []),
+      ];
+      if (hours.length > 0) parts.push(from(level.name, hours.join(' OR ')));
+    } else parts.push(from(level.name, `ts >= ${at(fullFrom)} AND ts < ${at(fullTo)}`));
     const edgeFiles = [
       ...new Set([
         ...(range.from < fullFrom ? await edges({ from: range.from, to: fullFrom }) : []),
