@@ -20,6 +20,7 @@ import {
 } from '../../shared/query/compile.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import {
+  DEFAULT_LIMIT,
   FiltersSchema,
   MAX_LIMIT,
   QueryValidationError,
@@ -29,6 +30,7 @@ import {
   type TimeRange,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
+import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import { QueryBusyError, QueryCancelledError, QueryTimeoutError, type QueryEngine } from './engine.js';
 import { toFrames } from './frames.js';
 
@@ -64,7 +66,7 @@ export class Unavailable extends Error {}
 
 /** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 /** The parts of a range an events query tries first, where the engine prefers it (latestFirst). */
-const LATEST_FIRST_SPANS = [3_600_000, 86_400_000, 7 * 86_400_000];
+const LATEST_FIRST_SPANS = [HOUR_MS, DAY_MS, 7 * DAY_MS];
 
 export class QueryService {
   constructor(
@@ -161,6 +163,12 @@ export class QueryService {
     signal?: AbortSignal,
   ): Promise<RefIdResult> {
     const run = { signal, timeoutMs: this.options.timeoutMs };
+    const counted = await this.spanHolding(query, range, opts, run);
+    if (counted) {
+      const compiled = compileQuery(query, counted, { ...opts, table: await this.engine.tableFor(counted) });
+      const result = await this.engine.run(compiled.sql, compiled.params, run);
+      return { frames: toFrames(query, result, compiled.limit), status: 200 };
+    }
     for (const span of LATEST_FIRST_SPANS) {
       const part =
         query.order === 'asc'
@@ -175,6 +183,38 @@ export class QueryService {
     const compiled = compileQuery(query, range, opts);
     const result = await this.engine.run(compiled.sql, compiled.params, run);
     return { frames: toFrames(query, result, compiled.limit), status: 200 };
+  }
+
+  /**
+   * The shortest part of the range, newest (oldest, ascending) whole hours first, that holds more
+   * events matching the query than its limit, told by the rollups' hourly counts: the events query
+   * then reads just that part. The whole range when it holds no more; null without a rollup for
+   * the query's filters.
+   */
+  private async spanHolding(
+    query: Extract<Query, { type: 'events' }>,
+    range: TimeRange,
+    opts: CompileOptions,
+    run: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<TimeRange | null> {
+    if (!this.engine.countTableFor) return null;
+    const hourly = { type: 'timeseries' as const, interval: '1h', filters: query.filters };
+    const counted = await this.engine.countTableFor(range, { columns: columnsRead(hourly), stepMs: HOUR_MS });
+    if (!counted) return null;
+    const compiled = compileQuery(hourly, range, { ...opts, ...counted });
+    const { rows } = await this.engine.run(compiled.sql, compiled.params, run);
+    const wanted = (query.limit ?? DEFAULT_LIMIT) + 1;
+    const asc = query.order === 'asc';
+    let seen = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const [time, count] = rows[asc ? i : rows.length - 1 - i] as [number, number];
+      seen += count;
+      if (seen >= wanted)
+        return asc
+          ? { from: range.from, to: Math.min(range.to, time + HOUR_MS) }
+          : { from: Math.max(range.from, time), to: range.to };
+    }
+    return range;
   }
 
   /**

@@ -257,6 +257,9 @@ describe('DuckDB hourly rollups', () => {
       { refId: 'rare-asc', type: 'events', limit: 50, order: 'asc', filters: { actions: [rare] } },
       { refId: 'all', type: 'events', limit: 10_000, filters: { outcomes: ['failure'] } },
       { refId: 'none', type: 'events', limit: 10, filters: { userIds: ['nobody'] } },
+      // Body text is in no rollup: the newest hour, day and week are tried in turn.
+      { refId: 'body', type: 'events', limit: 30, filters: { bodyContains: 'a' } },
+      { refId: 'body-asc', type: 'events', limit: 3000, order: 'asc', filters: { bodyContains: 'e' } },
     ];
     for (const range of [
       { from: START + 11 * 60_000, to: NOW + 5 * HOUR - 7 * 60_000 },
