@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ManifestHead, ManifestIndex, parseManifest } from '../../shared/storage/manifest.js';
 import {
@@ -19,9 +19,11 @@ interface Cached {
 /** Per data folder: the manifests read so far; a query reads only the ones written since. */
 const cache = new Map<string, Cached>();
 
-async function readFile(file: string): Promise<Buffer | null> {
+// Synchronous reads and stats: a query lists its objects here every time, and each small local
+// file operation takes microseconds where a promise through libuv's thread pool takes far more.
+function readFile(file: string): Buffer | null {
   try {
-    return await fs.readFile(file);
+    return readFileSync(file);
   } catch {
     return null;
   }
@@ -31,7 +33,7 @@ async function readFile(file: string): Promise<Buffer | null> {
 async function currentIndex(dataDir: string): Promise<ManifestIndex | null> {
   const file = (key: string) => path.join(dataDir, ...key.split('/'));
   let newest: number | null = null;
-  const head = await readFile(file(MANIFEST_HEAD_KEY));
+  const head = readFile(file(MANIFEST_HEAD_KEY));
   if (head) {
     try {
       newest = ManifestHead.parse(JSON.parse(head.toString('utf8'))).seq;
@@ -40,7 +42,12 @@ async function currentIndex(dataDir: string): Promise<ManifestIndex | null> {
     }
   }
   if (newest === null) {
-    const names = await fs.readdir(file(MANIFEST_PREFIX)).catch(() => [] as string[]);
+    let names: string[] = [];
+    try {
+      names = readdirSync(file(MANIFEST_PREFIX));
+    } catch {
+      names = [];
+    }
     for (const n of names) newest = Math.max(newest ?? 0, manifestSeqOfKey(MANIFEST_PREFIX + n) ?? 0) || null;
   }
   if (newest === null) {
@@ -51,7 +58,7 @@ async function currentIndex(dataDir: string): Promise<ManifestIndex | null> {
   if (!cached || cached.seq > newest) cached = { seq: 0, index: new ManifestIndex() };
   // Through HEAD, and past it while later manifests exist (a run between a manifest and its HEAD).
   for (let seq = cached.seq + 1; ; seq++) {
-    const body = await readFile(file(manifestKey(seq)));
+    const body = readFile(file(manifestKey(seq)));
     if (!body) {
       if (seq <= newest) continue; // a gap is verify's finding; the entries of the others still count
       break;
@@ -92,7 +99,7 @@ export async function listedParquetFiles(
     let refolded = false;
     for (const key of (byDay.get(dt) as string[]).sort()) {
       const full = path.join(dataDir, ...key.split('/'));
-      const st = await fs.stat(full).catch(() => null);
+      const st = statSync(full, { throwIfNoEntry: false });
       if (!st) continue;
       if (key === day && dayEntry && st.size !== dayEntry.entry.size) refolded = true;
       found.push(full);

@@ -31,7 +31,13 @@ import {
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
 import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
-import { QueryBusyError, QueryCancelledError, QueryTimeoutError, type QueryEngine } from './engine.js';
+import {
+  QueryBusyError,
+  QueryCancelledError,
+  QueryTimeoutError,
+  type CountTable,
+  type QueryEngine,
+} from './engine.js';
 import { toFrames } from './frames.js';
 
 export interface ServiceOptions {
@@ -95,7 +101,9 @@ export class QueryService {
     if (body.queries.length > max) throw new BadRequest(`queries: at most ${max} per request`, 'queries');
     const intervalMs = typeof body.intervalMs === 'number' ? body.intervalMs : undefined;
     const maxDataPoints = typeof body.maxDataPoints === 'number' ? body.maxDataPoints : undefined;
-    const table = await this.engine.tableFor(range);
+    // Listed once, and only when a query reads the events (a rollup answers most counting ones).
+    let events: Promise<string> | undefined;
+    const eventsTable = () => (events ??= this.engine.tableFor(range));
     let detectionsTable: Promise<string> | undefined;
     const results: Record<string, RefIdResult> = {};
     // Each query succeeds or fails alone: one bad panel does not blank the dashboard.
@@ -107,6 +115,11 @@ export class QueryService {
             : `Q${i}`;
         try {
           const query = parseQuery(raw);
+          const counted =
+            query.type === 'stat' || query.type === 'topn' || query.type === 'timeseries'
+              ? await this.counted(query, range, { intervalMs, maxDataPoints })
+              : null;
+          const table = counted || query.type === 'detections' ? '' : await eventsTable();
           const opts = { dialect: this.engine.dialect, table, intervalMs, maxDataPoints };
           let compiled: CompiledQuery;
           if (query.type === 'sql') {
@@ -132,7 +145,7 @@ export class QueryService {
             }
             compiled = compileQuery(query, range, opts);
           } else {
-            compiled = compileQuery(query, range, await this.countOptions(query, range, opts));
+            compiled = compileQuery(query, range, counted ? { ...opts, ...counted } : opts);
           }
           const result = await this.engine.run(compiled.sql, compiled.params, {
             signal,
@@ -218,18 +231,20 @@ export class QueryService {
   }
 
   /**
-   * Compile options for a counting query: the engine's rollup when one answers it (the same
-   * answer from far fewer rows), else the events table.
+   * The engine's rollup for a counting query, when one answers it (the same answer from far fewer
+   * rows); null: the events table.
    */
-  private async countOptions(
+  private async counted(
     query: Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>,
     range: TimeRange,
-    opts: CompileOptions,
-  ): Promise<CompileOptions> {
-    if (!this.engine.countTableFor) return opts;
-    const stepMs = query.type === 'timeseries' ? bucketMs(query, range, opts) : undefined;
-    const counted = await this.engine.countTableFor(range, { columns: columnsRead(query), stepMs });
-    return counted ? { ...opts, ...counted } : opts;
+    grafana: { intervalMs?: number; maxDataPoints?: number },
+  ): Promise<CountTable | null> {
+    if (!this.engine.countTableFor) return null;
+    const stepMs =
+      query.type === 'timeseries'
+        ? bucketMs(query, range, { dialect: this.engine.dialect, table: '', ...grafana })
+        : undefined;
+    return this.engine.countTableFor(range, { columns: columnsRead(query), stepMs });
   }
 
   /**
@@ -288,8 +303,9 @@ export class QueryService {
     const range = this.range(body.range);
     const limit = typeof body.limit === 'number' ? Math.min(Math.max(1, body.limit), 1000) : 500;
     const topn = { type: 'topn' as const, field, limit, filters: filters?.data };
-    const opts = { dialect: this.engine.dialect, table: await this.engine.tableFor(range) };
-    const compiled = compileQuery(topn, range, await this.countOptions(topn, range, opts));
+    const counted = await this.counted(topn, range, {});
+    const table = counted ?? { table: await this.engine.tableFor(range) };
+    const compiled = compileQuery(topn, range, { dialect: this.engine.dialect, ...table });
     const result = await this.engine
       .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
       .catch((err: unknown) => {

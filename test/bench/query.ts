@@ -897,25 +897,32 @@ for (const r of results) {
     r.window.label === '30 d' ? verdict(failed === 0 && worst !== null && worst.p95 < TARGET_P95_MS) : '',
   ]);
 }
+// Event objects only: the alerts' panels read the detections folder's files. 0 is a question the
+// rollups answered whole (no partial hour read from the events).
+const eventPanels = (r: (typeof results)[number]) => r.timings.filter((t) => t.type !== 'detections');
 for (const r of results) {
-  const files = r.timings.map((t) => t.filesRead).filter((f): f is number => f !== null);
+  const panels = eventPanels(r);
+  const files = panels.map((t) => t.filesRead).filter((f): f is number => f !== null);
   const most = files.length ? Math.max(...files) : NaN;
   const exact = daysOf(r.range).length;
-  const foreign = [...new Set(r.timings.flatMap((t) => t.foreignDays))];
+  const foreign = [...new Set(panels.flatMap((t) => t.foreignDays))];
+  const rolled = files.filter((f) => f === 0).length;
   targets.push([
-    `files read, last ${r.window.label} ≤ ${r.window.maxFiles} (exactly ${exact} day file${exact > 1 ? 's' : ''})`,
-    `${Number.isNaN(most) ? '-' : `at most ${most}, at least ${Math.min(...files)}`}` +
+    `event files read, last ${r.window.label} ≤ ${r.window.maxFiles} (at most ${exact} day file${exact > 1 ? 's' : ''})`,
+    `${Number.isNaN(most) ? '-' : `at most ${most}; ${rolled} of ${files.length} panels from the rollups alone`}` +
       `${foreign.length ? `; days outside the window: ${foreign.join(', ')}` : '; only the window’s days'}`,
-    verdict(files.length === r.timings.length && most <= r.window.maxFiles && foreign.length === 0),
+    verdict(files.length === panels.length && most <= r.window.maxFiles && foreign.length === 0),
   ]);
 }
 const last24 = results.find((r) => r.window.label === '24 h');
 if (last24) {
-  const files = last24.timings.map((t) => t.filesRead);
+  const files = eventPanels(last24).map((t) => t.filesRead);
   targets.push([
-    'a one-day query reads only that day’s file',
-    files.every((f) => f === 1) ? 'every panel read 1 file' : `files read: ${files.join(', ')}`,
-    verdict(files.every((f) => f === 1)),
+    'a one-day query reads at most that day’s file',
+    files.every((f) => f !== null && f <= 1)
+      ? 'every panel read 1 file or none'
+      : `files read: ${files.join(', ')}`,
+    verdict(files.every((f) => f !== null && f <= 1)),
   ]);
 }
 if (results.length) out.push('', table(targets));
