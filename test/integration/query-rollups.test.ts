@@ -15,6 +15,7 @@ import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import type { Query } from '../../shared/query/model.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
+import { cli } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
 
 const DAY = 24 * HOUR;
@@ -280,4 +281,41 @@ describe('DuckDB hourly rollups', () => {
       if (range.to - range.from > DAY) expect(files(a)).toBeLessThan(files(b));
     }
   }, 120_000);
+
+  it('keeps a copy of the alerts and answers the detections queries from it as the files do', async () => {
+    const run = await cli(['detect', '--out', dir, '--from', iso(START), '--to', iso(START + 5 * DAY)]);
+    expect(run.code).toBe(0);
+    const qs = [
+      { refId: 'list', type: 'detections' },
+      { refId: 'high', type: 'detections', severities: ['high', 'critical'] },
+      { refId: 'by-rule', type: 'detections', format: 'timeseries', splitBy: 'rule' },
+      { refId: 'by-severity', type: 'detections', format: 'timeseries', splitBy: 'severity' },
+      { refId: 'latest', type: 'detections', format: 'alerts', limit: 5 },
+      { refId: 'events', type: 'detections', format: 'events' },
+    ];
+    const body = { range: { from: iso(START), to: iso(START + 5 * DAY) }, queries: qs };
+    const reference = await without.query(body);
+    expect(reference.results.list?.frames[0]?.fields[0]?.values.length).toBeGreaterThan(0);
+    const same = (r: typeof reference) => {
+      for (const q of qs)
+        expect({ refId: q.refId, frames: strip(r.results[q.refId]?.frames ?? []) }).toEqual({
+          refId: q.refId,
+          frames: strip(reference.results[q.refId]?.frames ?? []),
+        });
+    };
+    // First from the files (the copy is being made), then from the copy.
+    same(await withRollups.query(body));
+    await rolled.rollupsSettled();
+    const copied = await withRollups.query(body);
+    same(copied);
+    expect(String(copied.results.list?.frames[0]?.meta.executedQueryString)).toMatch(/\bFROM detections\b/);
+    expect(copied.results.list?.frames[0]?.meta.custom?.filesRead).toBe(0);
+    // Rules run again rewrite the alert objects: the copy follows.
+    expect(
+      (await cli(['detect', '--out', dir, '--from', iso(START), '--to', iso(START + 5 * DAY)])).code,
+    ).toBe(0);
+    same(await withRollups.query(body));
+    await rolled.rollupsSettled();
+    same(await withRollups.query(body));
+  }, 180_000);
 });

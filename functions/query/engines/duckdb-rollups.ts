@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
+import { DETECTION_COLUMNS } from '../../../shared/detections/columns.js';
 import { EVENT_COLUMNS, type ColumnName } from '../../../shared/event/columns.js';
 import { DAY_MS, HOUR_MS } from '../../../shared/event/partition.js';
 import type { TimeRange } from '../../../shared/query/model.js';
@@ -52,6 +53,9 @@ const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
 /** Each rollup also by UTC day: a range's whole days read one row where the hours read 24. */
 const daily = (level: (typeof LEVELS)[number]) => `${level.name}_daily`;
 const WEIGHT = 'n';
+/** The copy of the alerts the detection rules stored. */
+const ALERTS = 'closer_alerts';
+type Kind = 'events' | 'alerts';
 
 interface Built {
   id: number;
@@ -72,7 +76,8 @@ export class Rollups {
   /** By object identity (path, size, mtime, inode). */
   private readonly built = new Map<string, Built>();
   private readonly failed = new Set<string>();
-  private readonly queue = new Map<string, string>();
+  /** By identity: the object's path and whether it holds events or alerts. */
+  private readonly queue = new Map<string, { file: string; kind: Kind }>();
   private working: Promise<void> | null = null;
   private closed = false;
 
@@ -98,6 +103,8 @@ export class Rollups {
       if (!spec) throw new Error(`rollup column ${name} is not an event column`);
       return COLUMN_TYPES[spec.type].duckdb;
     };
+    const alertCols = DETECTION_COLUMNS.map((c) => `"${c.name}" ${COLUMN_TYPES[c.type].duckdb}`).join(', ');
+    await conn.run(`CREATE TABLE ${schema}.${ALERTS} (src INTEGER, ${alertCols}, dt VARCHAR)`);
     for (const level of LEVELS) {
       const cols = level.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
       for (const table of [level.name, daily(level)])
@@ -143,7 +150,7 @@ export class Rollups {
       if (built) ids.push(built.id);
       else {
         missing = true;
-        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string);
+        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string, 'events');
       }
     });
     if (missing) return null;
@@ -177,16 +184,39 @@ export class Rollups {
     return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT };
   }
 
-  /** Queues every object of these not rolled up yet. */
-  async enqueueAll(files: string[]): Promise<void> {
+  /** Queues every object of these not rolled up (or, alerts, copied) yet. */
+  async enqueueAll(files: string[], kind: Kind = 'events'): Promise<void> {
     const keys = await Promise.all(files.map(identity));
     keys.forEach((key, i) => {
-      if (key && !this.built.has(key) && !this.failed.has(key)) this.enqueue(key, files[i] as string);
+      if (key && !this.built.has(key) && !this.failed.has(key)) this.enqueue(key, files[i] as string, kind);
     });
   }
 
-  private enqueue(key: string, file: string): void {
-    this.queue.set(key, file);
+  /**
+   * The alerts of these objects (the detections folder's, one per rule and day), from the copy
+   * kept in DuckDB's own storage once every one of them is there: a month's dashboard otherwise
+   * opens a couple of hundred small files per panel. Null (the files are read) until then.
+   */
+  async alertsFor(files: string[]): Promise<string | null> {
+    if (this.closed || files.length === 0) return null;
+    const keys = await Promise.all(files.map(identity));
+    const ids: number[] = [];
+    let missing = false;
+    keys.forEach((key, i) => {
+      const built = key ? this.built.get(key) : undefined;
+      if (built) ids.push(built.id);
+      else {
+        missing = true;
+        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string, 'alerts');
+      }
+    });
+    if (missing) return null;
+    const cols = [...DETECTION_COLUMNS.map((c) => `"${c.name}"`), 'dt'].join(', ');
+    return `(SELECT ${cols} FROM ${this.schema}.${ALERTS} WHERE src IN (${ids.join(', ')}))`;
+  }
+
+  private enqueue(key: string, file: string, kind: Kind): void {
+    this.queue.set(key, { file, kind });
     this.kick();
   }
 
@@ -203,10 +233,10 @@ export class Rollups {
     while (!this.closed) {
       const next = this.queue.entries().next();
       if (next.done) return;
-      const [key, file] = next.value;
+      const [key, { file, kind }] = next.value;
       this.queue.delete(key);
       if (this.built.has(key) || this.failed.has(key)) continue;
-      await this.build(key, file).catch((err: unknown) => {
+      await (kind === 'alerts' ? this.copyAlerts(key, file) : this.build(key, file)).catch((err: unknown) => {
         this.failed.add(key);
         this.onError(`rollup of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       });
@@ -242,6 +272,17 @@ export class Rollups {
     await this.forgetReplaced(file, key);
   }
 
+  private async copyAlerts(key: string, file: string): Promise<void> {
+    const id = this.nextId++;
+    // By name: an alerts object from an older writer lacks a column or two (null here, as a read
+    // of the files would give).
+    await this.conn.run(
+      `INSERT INTO ${this.schema}.${ALERTS} BY NAME SELECT ${id} AS src, * FROM ${this.readObjects([file])}`,
+    );
+    this.built.set(key, { id, dt: '' });
+    await this.forgetReplaced(file, key);
+  }
+
   /** Rows of older versions of the object, or of objects its day no longer lists, go. */
   private async forgetReplaced(file: string, key: string): Promise<void> {
     const stale: number[] = [];
@@ -261,9 +302,8 @@ export class Rollups {
         this.built.delete(g[0]);
       }
     if (stale.length === 0) return;
-    for (const level of LEVELS)
-      for (const table of [level.name, daily(level)])
-        await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
+    for (const table of [ALERTS, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
+      await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
   }
 
   close(): void {

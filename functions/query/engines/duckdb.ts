@@ -211,8 +211,9 @@ export class DuckDbEngine implements QueryEngine {
    */
   async warmRollups(): Promise<void> {
     if (!this.rollups) return;
-    const files = await this.listObjects({ from: 0, to: Date.now() + DAY_MS });
-    await this.rollups.enqueueAll(files);
+    const all = { from: 0, to: Date.now() + DAY_MS };
+    await this.rollups.enqueueAll(await this.listObjects(all));
+    await this.rollups.enqueueAll(await this.filesOf(DETECTIONS_ROOT, dtBounds(all)), 'alerts');
   }
 
   /** Resolves once every object queries asked about so far is rolled up. */
@@ -238,7 +239,13 @@ export class DuckDbEngine implements QueryEngine {
   /** The alerts' files: an alert's day is its window's, up to a week before its first event. */
   async detectionsTableFor(range: TimeRange): Promise<string> {
     const bounds = dtBounds({ from: Math.max(0, range.from - 7 * DAY_MS), to: range.to });
-    return this.tableOf(await this.filesOf(DETECTIONS_ROOT, bounds), EMPTY_DETECTIONS, 'detections');
+    const files = await this.filesOf(DETECTIONS_ROOT, bounds);
+    const copied = await this.rollups?.alertsFor(files);
+    if (copied) {
+      this.remember(copied, 'detections');
+      return copied;
+    }
+    return this.tableOf(files, EMPTY_DETECTIONS, 'detections');
   }
 
   /** The Parquet event objects a query over the range reads. */
