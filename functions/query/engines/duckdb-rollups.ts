@@ -142,18 +142,8 @@ export class Rollups {
     const fullFrom = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
     const fullTo = Math.floor(range.to / HOUR_MS) * HOUR_MS;
     if (fullFrom >= fullTo || files.length === 0) return null;
-    const keys = await Promise.all(files.map(identity));
-    const ids: number[] = [];
-    let missing = false;
-    keys.forEach((key, i) => {
-      const built = key ? this.built.get(key) : undefined;
-      if (built) ids.push(built.id);
-      else {
-        missing = true;
-        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string, 'events');
-      }
-    });
-    if (missing) return null;
+    const ids = await this.builtIds(files, 'events');
+    if (!ids) return null;
     const cols = ['ts', 'dt', ...level.columns.map((c) => `"${c}"`)].join(', ');
     // Epoch values the server computed, never a caller's text.
     const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
@@ -199,6 +189,14 @@ export class Rollups {
    */
   async alertsFor(files: string[]): Promise<string | null> {
     if (this.closed || files.length === 0) return null;
+    const ids = await this.builtIds(files, 'alerts');
+    if (!ids) return null;
+    const cols = [...DETECTION_COLUMNS.map((c) => `"${c.name}"`), 'dt'].join(', ');
+    return `(SELECT ${cols} FROM ${this.schema}.${ALERTS} WHERE src IN (${ids.join(', ')}))`;
+  }
+
+  /** The ids of these objects' copies, or null (and the missing ones queued) while one lacks. */
+  private async builtIds(files: string[], kind: Kind): Promise<number[] | null> {
     const keys = await Promise.all(files.map(identity));
     const ids: number[] = [];
     let missing = false;
@@ -207,12 +205,10 @@ export class Rollups {
       if (built) ids.push(built.id);
       else {
         missing = true;
-        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string, 'alerts');
+        if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string, kind);
       }
     });
-    if (missing) return null;
-    const cols = [...DETECTION_COLUMNS.map((c) => `"${c.name}"`), 'dt'].join(', ');
-    return `(SELECT ${cols} FROM ${this.schema}.${ALERTS} WHERE src IN (${ids.join(', ')}))`;
+    return missing ? null : ids;
   }
 
   private enqueue(key: string, file: string, kind: Kind): void {
