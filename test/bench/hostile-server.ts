@@ -34,3 +34,10 @@ const server = await startServer(createApi(service, { token: async () => values.
   host: '127.0.0.1',
 });
 process.stdout.write(`${server.url}\n`);
+// Stopped by SIGTERM (the benches): close the engine, which removes its rollups' folder.
+process.once('SIGTERM', () => {
+  void server
+    .close()
+    .then(() => engine.close())
+    .finally(() => process.exit(0));
+});

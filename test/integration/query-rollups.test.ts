@@ -3,6 +3,7 @@
 // value by value, for every query type, filter and field it serves, at ranges that do and do not
 // fall on whole hours, while the store changes under it; questions it cannot serve read the
 // events. Compared with an engine that keeps no rollups, over the same folder.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -199,8 +200,20 @@ describe('DuckDB hourly rollups', () => {
     db.closeSync();
     const told: string[] = [];
     const cache = await tmpDir('query-rollups-cache');
+    // One left by a process that was killed (its pid is gone), one of a process still running.
+    const gone = spawnSync(process.execPath, ['-e', 'process.pid']).pid as number;
+    for (const [name, pid] of [
+      ['closer-audit-rollups-killed', gone],
+      ['closer-audit-rollups-running', process.ppid],
+    ] as const) {
+      await fs.mkdir(path.join(cache, name));
+      await fs.writeFile(path.join(cache, name, 'pid'), String(pid));
+    }
     const engine = await DuckDbEngine.open(old, { cacheDir: cache, onWarning: (m) => told.push(m) });
-    expect(await fs.readdir(cache)).toEqual([expect.stringMatching(/^closer-audit-rollups-/)]);
+    expect((await fs.readdir(cache)).sort()).toEqual([
+      expect.stringMatching(/^closer-audit-rollups-(?!killed|running)/),
+      'closer-audit-rollups-running',
+    ]);
     const reference = await DuckDbEngine.open(old, { rollups: false });
     try {
       const service = new QueryService(engine);
@@ -235,8 +248,8 @@ describe('DuckDB hourly rollups', () => {
       await engine.close();
       await reference.close();
     }
-    // Its folder is gone with it.
-    expect(await fs.readdir(cache)).toEqual([]);
+    // Its folder is gone with it; the running process's is left.
+    expect(await fs.readdir(cache)).toEqual(['closer-audit-rollups-running']);
   }, 120_000);
 
   it('answers events newest part first, with the rows one query over the whole range gives', async () => {

@@ -54,6 +54,8 @@ export interface DuckDbEngineOptions {
 }
 
 const EMPTY_TABLE = 'closer_empty_events';
+/** The rollups' temporary folders: closer-audit-rollups-XXXXXX. */
+const ROLLUP_DIR_PREFIX = 'closer-audit-rollups-';
 /** The attached database the rollups live in. */
 const ROLLUP_DB = 'closer_rollups';
 const EMPTY_DETECTIONS = 'closer_empty_detections';
@@ -148,7 +150,10 @@ export class DuckDbEngine implements QueryEngine {
     // The rollups' own database, attached before access to files is shut off.
     let rollupDir: string | null = null;
     if (options.rollups ?? true) {
-      rollupDir = await fs.mkdtemp(path.join(options.cacheDir ?? os.tmpdir(), 'closer-audit-rollups-'));
+      const cacheDir = options.cacheDir ?? os.tmpdir();
+      await removeOrphanedRollups(cacheDir);
+      rollupDir = await fs.mkdtemp(path.join(cacheDir, ROLLUP_DIR_PREFIX));
+      await fs.writeFile(path.join(rollupDir, 'pid'), String(process.pid));
       await conn.run(
         `ATTACH '${path.join(rollupDir, 'rollups.duckdb').replace(/'/g, "''")}' AS ${ROLLUP_DB}`,
       );
@@ -476,6 +481,30 @@ export class DuckDbEngine implements QueryEngine {
     this.builder?.closeSync();
     this.instance.closeSync();
     if (this.rollupDir) await fs.rm(this.rollupDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Rollup folders whose process is gone (killed before it could remove its own): each holds the
+ * pid that made it. A folder without one, or of a process still running, is left alone.
+ */
+async function removeOrphanedRollups(cacheDir: string): Promise<void> {
+  const names = await fs.readdir(cacheDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(ROLLUP_DIR_PREFIX))) {
+    const dir = path.join(cacheDir, name);
+    const pid = Number(await fs.readFile(path.join(dir, 'pid'), 'utf8').catch(() => ''));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || running(pid)) continue;
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
