@@ -42,7 +42,7 @@ async function currentIndex(dataDir: string): Promise<ManifestIndex | null> {
     }
   }
   if (newest === null) {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(file(MANIFEST_PREFIX));
     } catch {

@@ -1,4 +1,4 @@
-import type { FieldType } from '../../shared/api/contract.js';
+import type { FieldType, RollupStatus } from '../../shared/api/contract.js';
 import type { ColumnName } from '../../shared/event/columns.js';
 import type { Dialect, Param } from '../../shared/query/dialect.js';
 import type { TimeRange } from '../../shared/query/model.js';
@@ -92,7 +92,7 @@ export interface QueryEngine {
    */
   countTableFor?(range: TimeRange, need: CountNeed): Promise<CountTable | null>;
   /** How far those rollups are built, for /health. */
-  rollupStatus?(): { objects: number; pending: number; failed: number } | null;
+  rollupStatus?(): RollupStatus | null;
   run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;
   /** Refuses raw SQL that is not exactly one read-only statement (throws with the reason). */
   checkReadOnly(sql: string): Promise<void>;

@@ -5,6 +5,7 @@ import {
   type CatalogResponse,
   type QueryResponse,
   type RefIdResult,
+  type RollupStatus,
   type VariableKind,
   type VariablesResponse,
 } from '../../shared/api/contract.js';
@@ -70,10 +71,10 @@ export class BadRequest extends Error {
 /** The engine cannot take the work now (503): the caller may retry. */
 export class Unavailable extends Error {}
 
-/** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 /** The parts of a range an events query tries first, where the engine prefers it (latestFirst). */
 const LATEST_FIRST_SPANS = [HOUR_MS, DAY_MS, 7 * DAY_MS];
 
+/** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 export class QueryService {
   constructor(
     private readonly engine: QueryEngine,
@@ -89,7 +90,7 @@ export class QueryService {
   }
 
   /** The engine's rollups, where it keeps some. */
-  get rollups(): { objects: number; pending: number; failed: number } | undefined {
+  get rollups(): RollupStatus | undefined {
     return this.engine.rollupStatus?.() ?? undefined;
   }
 
@@ -119,7 +120,10 @@ export class QueryService {
             query.type === 'stat' || query.type === 'topn' || query.type === 'timeseries'
               ? await this.counted(query, range, { intervalMs, maxDataPoints })
               : null;
-          const table = counted || query.type === 'detections' ? '' : await eventsTable();
+          // Not listed here: a rollup's count, the alerts, events asked newest part first.
+          const ownTable =
+            counted || query.type === 'detections' || (query.type === 'events' && this.engine.latestFirst);
+          const table = ownTable ? '' : await eventsTable();
           const opts = { dialect: this.engine.dialect, table, intervalMs, maxDataPoints };
           let compiled: CompiledQuery;
           if (query.type === 'sql') {
@@ -176,26 +180,25 @@ export class QueryService {
     signal?: AbortSignal,
   ): Promise<RefIdResult> {
     const run = { signal, timeoutMs: this.options.timeoutMs };
-    const counted = await this.spanHolding(query, range, opts, run);
-    if (counted) {
-      const compiled = compileQuery(query, counted, { ...opts, table: await this.engine.tableFor(counted) });
+    /** The query over a part of the range, and whether that part held more rows than the limit. */
+    const ask = async (part: TimeRange) => {
+      const compiled = compileQuery(query, part, { ...opts, table: await this.engine.tableFor(part) });
       const result = await this.engine.run(compiled.sql, compiled.params, run);
-      return { frames: toFrames(query, result, compiled.limit), status: 200 };
-    }
+      const answer: RefIdResult = { frames: toFrames(query, result, compiled.limit), status: 200 };
+      return { answer, filled: compiled.limit !== undefined && result.rows.length > compiled.limit };
+    };
+    const counted = await this.spanHolding(query, range, opts, run);
+    if (counted) return (await ask(counted)).answer;
     for (const span of LATEST_FIRST_SPANS) {
       const part =
         query.order === 'asc'
           ? { from: range.from, to: Math.min(range.to, range.from + span) }
           : { from: Math.max(range.from, range.to - span), to: range.to };
       if (part.from === range.from && part.to === range.to) break;
-      const compiled = compileQuery(query, part, { ...opts, table: await this.engine.tableFor(part) });
-      const result = await this.engine.run(compiled.sql, compiled.params, run);
-      if (compiled.limit !== undefined && result.rows.length > compiled.limit)
-        return { frames: toFrames(query, result, compiled.limit), status: 200 };
+      const { answer, filled } = await ask(part);
+      if (filled) return answer;
     }
-    const compiled = compileQuery(query, range, opts);
-    const result = await this.engine.run(compiled.sql, compiled.params, run);
-    return { frames: toFrames(query, result, compiled.limit), status: 200 };
+    return (await ask(range)).answer;
   }
 
   /**

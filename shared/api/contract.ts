@@ -275,11 +275,18 @@ export interface HealthResponse {
   status: 'ok';
   /** duckdb, athena or trino. */
   engine: string;
-  /**
-   * DuckDB's hourly rollups (counting questions read them once built): objects rolled up, waiting,
-   * and failed (their questions read the events). Absent where the engine keeps none.
-   */
-  rollups?: { objects: number; pending: number; failed: number };
+  /** DuckDB's rollups (counting questions read them once built); absent where the engine keeps none. */
+  rollups?: RollupStatus;
+}
+
+/** How far DuckDB's rollups are built. */
+export interface RollupStatus {
+  /** Objects rolled up (or, alerts, copied). */
+  objects: number;
+  /** Objects waiting to be. */
+  pending: number;
+  /** Objects that could not be (their questions read the files). */
+  failed: number;
 }
 
 export interface CatalogResponse {

@@ -5,6 +5,7 @@ import { DETECTION_COLUMNS } from '../../../shared/detections/columns.js';
 import { EVENT_COLUMNS, type ColumnName } from '../../../shared/event/columns.js';
 import { DAY_MS, HOUR_MS } from '../../../shared/event/partition.js';
 import type { TimeRange } from '../../../shared/query/model.js';
+import type { RollupStatus } from '../../../shared/api/contract.js';
 import type { CountNeed, CountTable } from '../engine.js';
 
 /**
@@ -57,24 +58,10 @@ const WEIGHT = 'n';
 const ALERTS = 'closer_alerts';
 type Kind = 'events' | 'alerts';
 
-interface Built {
-  id: number;
-  dt: string;
-}
-
-export interface RollupStatus {
-  /** Objects rolled up. */
-  objects: number;
-  /** Objects waiting to be rolled up. */
-  pending: number;
-  /** Objects that could not be (their queries read the events). */
-  failed: number;
-}
-
 export class Rollups {
   private nextId = 1;
-  /** By object identity (path, size, mtime, inode). */
-  private readonly built = new Map<string, Built>();
+  /** The id of each copied object's rows, by object identity (path, size, mtime, inode). */
+  private readonly built = new Map<string, number>();
   private readonly failed = new Set<string>();
   /** By identity: the object's path and whether it holds events or alerts. */
   private readonly queue = new Map<string, { file: string; kind: Kind }>();
@@ -176,7 +163,7 @@ export class Rollups {
 
   /** Queues every object of these not rolled up (or, alerts, copied) yet. */
   async enqueueAll(files: string[], kind: Kind = 'events'): Promise<void> {
-    const keys = await Promise.all(files.map(identity));
+    const keys = files.map(identity);
     keys.forEach((key, i) => {
       if (key && !this.built.has(key) && !this.failed.has(key)) this.enqueue(key, files[i] as string, kind);
     });
@@ -197,12 +184,12 @@ export class Rollups {
 
   /** The ids of these objects' copies, or null (and the missing ones queued) while one lacks. */
   private async builtIds(files: string[], kind: Kind): Promise<number[] | null> {
-    const keys = await Promise.all(files.map(identity));
+    const keys = files.map(identity);
     const ids: number[] = [];
     let missing = false;
     keys.forEach((key, i) => {
-      const built = key ? this.built.get(key) : undefined;
-      if (built) ids.push(built.id);
+      const id = key ? this.built.get(key) : undefined;
+      if (id !== undefined) ids.push(id);
       else {
         missing = true;
         if (key && !this.failed.has(key)) this.enqueue(key, files[i] as string, kind);
@@ -258,9 +245,8 @@ export class Rollups {
         await this.conn.run(
           `INSERT INTO ${this.schema}.${daily(level)} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${DAY_MS}) AS BIGINT) * ${DAY_MS / 1000}), dt, ${dims(level)}, sum(${WEIGHT}) FROM ${this.schema}.${level.name} WHERE src = ${id} GROUP BY ALL`,
         );
-      const dt = await this.conn.runAndReadAll(`SELECT min(dt) FROM ${widest} WHERE src = ${id}`);
       await this.conn.run('COMMIT');
-      this.built.set(key, { id, dt: String(dt.getRows()[0]?.[0] ?? '') });
+      this.built.set(key, id);
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       throw err;
@@ -275,27 +261,20 @@ export class Rollups {
     await this.conn.run(
       `INSERT INTO ${this.schema}.${ALERTS} BY NAME SELECT ${id} AS src, * FROM ${this.readObjects([file])}`,
     );
-    this.built.set(key, { id, dt: '' });
+    this.built.set(key, id);
     await this.forgetReplaced(file, key);
   }
 
   /** Rows of older versions of the object, or of objects its day no longer lists, go. */
   private async forgetReplaced(file: string, key: string): Promise<void> {
-    const stale: number[] = [];
-    for (const [k, b] of this.built)
-      if (k !== key && pathOf(k) === file) {
-        stale.push(b.id);
-        this.built.delete(k);
-      }
     for (const k of [...this.failed]) if (k !== key && pathOf(k) === file) this.failed.delete(k);
-    // Objects that vanished (hours folded into their day object): their identity no longer stats.
-    const gone = await Promise.all(
-      [...this.built].map(async ([k, b]) => ((await identity(pathOf(k))) === k ? null : ([k, b] as const))),
-    );
-    for (const g of gone)
-      if (g) {
-        stale.push(g[1].id);
-        this.built.delete(g[0]);
+    // Older versions of this object, and objects that vanished (hours folded into their day
+    // object): their path no longer stats as the identity they were copied under.
+    const stale: number[] = [];
+    for (const [k, id] of [...this.built])
+      if (identity(pathOf(k)) !== k) {
+        stale.push(id);
+        this.built.delete(k);
       }
     if (stale.length === 0) return;
     for (const table of [ALERTS, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
@@ -311,10 +290,10 @@ export class Rollups {
 const SEP = '\u0000';
 
 /**
- * Synchronous on purpose: a local stat takes microseconds, while a promise's round trip through
+ * Synchronous on purpose: a local stat takes microseconds, where a promise's round trip through
  * libuv's thread pool, times the range's objects, was a visible share of a 5 ms answer.
  */
-async function identity(file: string): Promise<string | null> {
+function identity(file: string): string | null {
   const st = statSync(file, { bigint: true, throwIfNoEntry: false });
   return st ? [file, st.size, st.mtimeNs, st.ino].join(SEP) : null;
 }

@@ -21,7 +21,8 @@ import { duckdbDialect, type Param } from '../../../shared/query/dialect.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
 import { listedParquetFiles } from '../../integrity/listed-files.js';
-import { Rollups, type RollupStatus } from './duckdb-rollups.js';
+import type { RollupStatus } from '../../../shared/api/contract.js';
+import { Rollups } from './duckdb-rollups.js';
 import {
   QueryBusyError,
   QueryCancelledError,
