@@ -33,6 +33,12 @@ export interface RunOptions {
    * result says it was cut. A value is counted by its length as text (a string's characters).
    */
   maxBytes?: number;
+  /**
+   * The SQL is the engine's own (compiled over table expressions it handed out, never raw SQL):
+   * its plan may be kept and run again with other values bound, while the objects it names are
+   * unchanged. Engines without such plans ignore it.
+   */
+  reusePlan?: boolean;
 }
 
 export class QueryTimeoutError extends Error {

@@ -38,6 +38,7 @@ import {
   QueryTimeoutError,
   type CountTable,
   type QueryEngine,
+  type RunOptions,
 } from './engine.js';
 import { toFrames } from './frames.js';
 
@@ -80,6 +81,11 @@ export class QueryService {
     private readonly engine: QueryEngine,
     private readonly options: ServiceOptions = {},
   ) {}
+
+  /** How the service's own compiled SQL runs: its plan may be kept (never raw SQL's). */
+  private compiledRun(signal?: AbortSignal): RunOptions {
+    return { signal, timeoutMs: this.options.timeoutMs, reusePlan: true };
+  }
 
   private get maxResultBytes(): number {
     return this.options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
@@ -151,13 +157,19 @@ export class QueryService {
           } else {
             compiled = compileQuery(query, range, counted ? { ...opts, ...counted } : opts);
           }
-          const result = await this.engine.run(compiled.sql, compiled.params, {
-            signal,
-            timeoutMs: this.options.timeoutMs,
-            // Structured queries carry their own LIMIT; raw SQL gets a ceiling on what is returned.
-            maxRows: query.type === 'sql' ? MAX_LIMIT : undefined,
-            maxBytes: query.type === 'sql' ? this.maxResultBytes : undefined,
-          });
+          const result = await this.engine.run(
+            compiled.sql,
+            compiled.params,
+            query.type === 'sql'
+              ? // Structured queries carry their own LIMIT; raw SQL gets a ceiling on what is returned.
+                {
+                  signal,
+                  timeoutMs: this.options.timeoutMs,
+                  maxRows: MAX_LIMIT,
+                  maxBytes: this.maxResultBytes,
+                }
+              : this.compiledRun(signal),
+          );
           results[refId] = { frames: toFrames({ ...query, refId }, result, compiled.limit), status: 200 };
         } catch (err) {
           results[refId] = { frames: [], ...describe(err) };
@@ -179,7 +191,7 @@ export class QueryService {
     opts: CompileOptions,
     signal?: AbortSignal,
   ): Promise<RefIdResult> {
-    const run = { signal, timeoutMs: this.options.timeoutMs };
+    const run = this.compiledRun(signal);
     /** The query over a part of the range, and whether that part held more rows than the limit. */
     const ask = async (part: TimeRange) => {
       const compiled = compileQuery(query, part, { ...opts, table: await this.engine.tableFor(part) });
@@ -211,7 +223,7 @@ export class QueryService {
     query: Extract<Query, { type: 'events' }>,
     range: TimeRange,
     opts: CompileOptions,
-    run: { signal?: AbortSignal; timeoutMs?: number },
+    run: RunOptions,
   ): Promise<TimeRange | null> {
     if (!this.engine.countTableFor) return null;
     const hourly = { type: 'timeseries' as const, interval: '1h', filters: query.filters };
@@ -259,7 +271,7 @@ export class QueryService {
     alertsQuery: CompiledQuery,
     signal?: AbortSignal,
   ): Promise<RefIdResult> {
-    const run = { signal, timeoutMs: this.options.timeoutMs };
+    const run = this.compiledRun(signal);
     const alerts = await this.engine.run(alertsQuery.sql, alertsQuery.params, run);
     const at = (name: string) => alerts.columns.findIndex((c) => c.name === name);
     const [iIds, iFirst, iLast] = [at('event_ids'), at('first_ts'), at('last_ts')] as [
@@ -310,7 +322,7 @@ export class QueryService {
     const table = counted ?? { table: await this.engine.tableFor(range) };
     const compiled = compileQuery(topn, range, { dialect: this.engine.dialect, ...table });
     const result = await this.engine
-      .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
+      .run(compiled.sql, compiled.params, this.compiledRun(signal))
       .catch((err: unknown) => {
         if (err instanceof QueryBusyError) throw new Unavailable(err.message);
         throw err;
@@ -341,7 +353,7 @@ export class QueryService {
         table,
       });
       const result = await this.engine
-        .run(compiled.sql, compiled.params, { signal, timeoutMs: this.options.timeoutMs })
+        .run(compiled.sql, compiled.params, this.compiledRun(signal))
         .catch((err: unknown) => {
           if (err instanceof QueryBusyError) throw new Unavailable(err.message);
           throw err;

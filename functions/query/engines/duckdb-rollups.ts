@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
 import { DETECTION_COLUMNS } from '../../../shared/detections/columns.js';
@@ -7,6 +6,7 @@ import { DAY_MS, HOUR_MS } from '../../../shared/event/partition.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import type { RollupStatus } from '../../../shared/api/contract.js';
 import type { CountNeed, CountTable } from '../engine.js';
+import { identityPath, objectIdentity } from './duckdb-statements.js';
 
 /**
  * Hourly (and daily) rollups of the event objects, for the counting questions (stat, topn, timeseries) that
@@ -19,8 +19,8 @@ import type { CountNeed, CountTable } from '../engine.js';
  * store lists, one object at a time; an object is identified by its path, size, modification time
  * and inode (objects are written whole and renamed in, so a changed object is a new identity). A
  * query uses a rollup only when every object of its range is rolled up, and reads from it only the
- * rows of those objects and of the whole hours inside its range; the partial hours at its ends are
- * read from the events. Otherwise (an object not built yet, or one that failed to build) the query
+ * rows of those objects: the whole days and hours inside its range from the counts, the partial
+ * hours at its ends from a copy of the same columns per event. Otherwise (an object not built yet, or one that failed to build) the query
  * reads the events, as it would without rollups.
  */
 
@@ -51,6 +51,12 @@ const LEVELS: { name: string; columns: readonly ColumnName[] }[] = [
   },
 ];
 const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
+/**
+ * The widest rollup's columns per event, at the event's own time, in DuckDB's storage sorted by
+ * time: the partial hours at a range's ends (every range Grafana sends: now-30d to now) read a
+ * few of its rows instead of opening the objects of those days.
+ */
+const EVENTS_LEVEL = 'closer_rollup_events';
 /** Each rollup also by UTC day: a range's whole days read one row where the hours read 24. */
 const daily = (level: (typeof LEVELS)[number]) => `${level.name}_daily`;
 const WEIGHT = 'n';
@@ -92,6 +98,10 @@ export class Rollups {
     };
     const alertCols = DETECTION_COLUMNS.map((c) => `"${c.name}" ${COLUMN_TYPES[c.type].duckdb}`).join(', ');
     await conn.run(`CREATE TABLE ${schema}.${ALERTS} (src INTEGER, ${alertCols}, dt VARCHAR)`);
+    const widestCols = WIDEST.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
+    await conn.run(
+      `CREATE TABLE ${schema}.${EVENTS_LEVEL} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${widestCols})`,
+    );
     for (const level of LEVELS) {
       const cols = level.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
       for (const table of [level.name, daily(level)])
@@ -114,14 +124,9 @@ export class Rollups {
   /**
    * The table expression answering a counting query over `range` whose objects are `files`
    * (newest first, as the engine lists them), or null when no rollup can; objects not rolled up
-   * yet are queued. `edges(range)` lists the objects of a part of the range.
+   * yet are queued.
    */
-  async tableFor(
-    range: TimeRange,
-    need: CountNeed,
-    files: string[],
-    edges: (range: TimeRange) => Promise<string[]>,
-  ): Promise<CountTable | null> {
+  async tableFor(range: TimeRange, need: CountNeed, files: string[]): Promise<CountTable | null> {
     if (this.closed) return null;
     if (need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
     const level = LEVELS.find((l) => need.columns.every((c) => l.columns.includes(c)));
@@ -134,36 +139,40 @@ export class Rollups {
     const cols = ['ts', 'dt', ...level.columns.map((c) => `"${c}"`)].join(', ');
     // Epoch values the server computed, never a caller's text.
     const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
-    const from = (table: string, where: string) =>
-      `SELECT ${cols}, ${WEIGHT} FROM ${this.schema}.${table} WHERE src IN (${ids.join(', ')}) AND (${where})`;
-    // Whole UTC days from the daily rows, unless a time series buckets finer than a day.
+    // One part per table and span, each a single time range: DuckDB skips a stored table's row
+    // groups by their min/max only for such a filter (not for two ranges OR-ed).
+    const parts: string[] = [];
+    const read = (table: string, from: number, to: number, weight = WEIGHT) => {
+      if (from < to)
+        parts.push(
+          `SELECT ${cols}, ${weight} FROM ${this.schema}.${table} WHERE src IN (${ids.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
+        );
+    };
+    // Whole UTC days from the daily rows and the rest, event by event, unless a time series buckets
+    // finer than a day: then whole hours from the hourly rows, the partial hours at the ends
+    // event by event. (Fewer parts over more rows: each part costs DuckDB about as much as a day
+    // of events. The query's own filter keeps the range's exact bounds; the parts' bounds are
+    // whole hours around them.)
     const dayFrom = Math.ceil(range.from / DAY_MS) * DAY_MS;
     const dayTo = Math.floor(range.to / DAY_MS) * DAY_MS;
-    const parts: string[] = [];
+    const hourBefore = Math.floor(range.from / HOUR_MS) * HOUR_MS;
+    const hourAfter = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
+    const each = `1 AS ${WEIGHT}`;
     if ((need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo) {
-      parts.push(from(daily(level), `ts >= ${at(dayFrom)} AND ts < ${at(dayTo)}`));
-      const hours = [
-        ...(fullFrom < dayFrom ? [`ts >= ${at(fullFrom)} AND ts < ${at(dayFrom)}`] : []),
-        ...(dayTo < fullTo ? [`ts >= ${at(dayTo)} AND ts < ${at(fullTo)}`] : []),
-      ];
-      if (hours.length > 0) parts.push(from(level.name, hours.join(' OR ')));
-    } else parts.push(from(level.name, `ts >= ${at(fullFrom)} AND ts < ${at(fullTo)}`));
-    const edgeFiles = [
-      ...new Set([
-        ...(range.from < fullFrom ? await edges({ from: range.from, to: fullFrom }) : []),
-        ...(fullTo < range.to ? await edges({ from: fullTo, to: range.to }) : []),
-      ]),
-    ];
-    if (edgeFiles.length > 0)
-      parts.push(
-        `SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.readObjects(edgeFiles)} WHERE ts < ${at(fullFrom)} OR ts >= ${at(fullTo)}`,
-      );
+      read(daily(level), dayFrom, dayTo);
+      read(EVENTS_LEVEL, hourBefore, dayFrom, each);
+      read(EVENTS_LEVEL, dayTo, hourAfter, each);
+    } else {
+      read(level.name, fullFrom, fullTo);
+      read(EVENTS_LEVEL, hourBefore, fullFrom, each);
+      read(EVENTS_LEVEL, fullTo, hourAfter, each);
+    }
     return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT };
   }
 
   /** Queues every object of these not rolled up (or, alerts, copied) yet. */
   async enqueueAll(files: string[], kind: Kind = 'events'): Promise<void> {
-    const keys = files.map(identity);
+    const keys = files.map(objectIdentity);
     keys.forEach((key, i) => {
       if (key && !this.built.has(key) && !this.failed.has(key)) this.enqueue(key, files[i] as string, kind);
     });
@@ -184,7 +193,7 @@ export class Rollups {
 
   /** The ids of these objects' copies, or null (and the missing ones queued) while one lacks. */
   private async builtIds(files: string[], kind: Kind): Promise<number[] | null> {
-    const keys = files.map(identity);
+    const keys = files.map(objectIdentity);
     const ids: number[] = [];
     let missing = false;
     keys.forEach((key, i) => {
@@ -233,17 +242,21 @@ export class Rollups {
     const widest = `${this.schema}.${WIDEST.name}`;
     await this.conn.run('BEGIN TRANSACTION');
     try {
+      // Sorted by time, so that a range's ends skip the rest by the table's min/max per row group.
+      await this.conn.run(
+        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${dims(WIDEST)} FROM ${this.readObjects([file])} ORDER BY ts`,
+      );
       // UTC hours by epoch arithmetic: date_trunc on a TIMESTAMPTZ would use the session's zone.
       await this.conn.run(
-        `INSERT INTO ${widest} SELECT ${id}, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*) FROM ${this.readObjects([file])} GROUP BY ALL`,
+        `INSERT INTO ${widest} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*) FROM ${this.schema}.${EVENTS_LEVEL} WHERE src = ${id} GROUP BY ALL ORDER BY 2`,
       );
       for (const level of LEVELS.filter((l) => l !== WIDEST))
         await this.conn.run(
-          `INSERT INTO ${this.schema}.${level.name} SELECT src, ts, dt, ${dims(level)}, sum(${WEIGHT}) FROM ${widest} WHERE src = ${id} GROUP BY ALL`,
+          `INSERT INTO ${this.schema}.${level.name} SELECT src, ts, dt, ${dims(level)}, sum(${WEIGHT}) FROM ${widest} WHERE src = ${id} GROUP BY ALL ORDER BY 2`,
         );
       for (const level of LEVELS)
         await this.conn.run(
-          `INSERT INTO ${this.schema}.${daily(level)} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${DAY_MS}) AS BIGINT) * ${DAY_MS / 1000}), dt, ${dims(level)}, sum(${WEIGHT}) FROM ${this.schema}.${level.name} WHERE src = ${id} GROUP BY ALL`,
+          `INSERT INTO ${this.schema}.${daily(level)} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${DAY_MS}) AS BIGINT) * ${DAY_MS / 1000}), dt, ${dims(level)}, sum(${WEIGHT}) FROM ${this.schema}.${level.name} WHERE src = ${id} GROUP BY ALL ORDER BY 2`,
         );
       await this.conn.run('COMMIT');
       this.built.set(key, id);
@@ -267,17 +280,17 @@ export class Rollups {
 
   /** Rows of older versions of the object, or of objects its day no longer lists, go. */
   private async forgetReplaced(file: string, key: string): Promise<void> {
-    for (const k of [...this.failed]) if (k !== key && pathOf(k) === file) this.failed.delete(k);
+    for (const k of [...this.failed]) if (k !== key && identityPath(k) === file) this.failed.delete(k);
     // Older versions of this object, and objects that vanished (hours folded into their day
     // object): their path no longer stats as the identity they were copied under.
     const stale: number[] = [];
     for (const [k, id] of [...this.built])
-      if (identity(pathOf(k)) !== k) {
+      if (objectIdentity(identityPath(k)) !== k) {
         stale.push(id);
         this.built.delete(k);
       }
     if (stale.length === 0) return;
-    for (const table of [ALERTS, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
+    for (const table of [ALERTS, EVENTS_LEVEL, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
       await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
   }
 
@@ -285,19 +298,4 @@ export class Rollups {
     this.closed = true;
     this.queue.clear();
   }
-}
-
-const SEP = '\u0000';
-
-/**
- * Synchronous on purpose: a local stat takes microseconds, where a promise's round trip through
- * libuv's thread pool, times the range's objects, was a visible share of a 5 ms answer.
- */
-function identity(file: string): string | null {
-  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
-  return st ? [file, st.size, st.mtimeNs, st.ino].join(SEP) : null;
-}
-
-function pathOf(key: string): string {
-  return key.slice(0, key.indexOf(SEP));
 }

@@ -23,6 +23,7 @@ import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
 import { listedParquetFiles } from '../../integrity/listed-files.js';
 import type { RollupStatus } from '../../../shared/api/contract.js';
 import { Rollups } from './duckdb-rollups.js';
+import { Statements } from './duckdb-statements.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -87,6 +88,8 @@ export class DuckDbEngine implements QueryEngine {
   private readonly listings = new Map<string, { mtimeNs: bigint; ino: bigint; entries: string[] }>();
   /** Table expressions handed out lately, so executed SQL and errors can show a name instead. */
   private readonly shown = new Map<string, string>();
+  /** Plans of the engine's own SQL, kept per connection (RunOptions.reusePlan). */
+  private readonly statements: Statements;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -98,6 +101,7 @@ export class DuckDbEngine implements QueryEngine {
     private readonly builder: DuckDBConnection | null,
   ) {
     this.idle = [...all];
+    this.statements = new Statements(dataDir + path.sep);
   }
 
   /** A free connection; waits in line while the caller is still there, and refuses a long line. */
@@ -199,9 +203,7 @@ export class DuckDbEngine implements QueryEngine {
   /** A rollup for a counting query over the range, when one keeps every column it reads. */
   async countTableFor(range: TimeRange, need: CountNeed): Promise<CountTable | null> {
     if (!this.rollups) return null;
-    const counted = await this.rollups.tableFor(range, need, await this.listObjects(range), (r) =>
-      this.listObjects(r),
-    );
+    const counted = await this.rollups.tableFor(range, need, await this.listObjects(range));
     if (counted) this.remember(counted.table, 'rollup');
     return counted;
   }
@@ -393,8 +395,11 @@ export class DuckDbEngine implements QueryEngine {
     const stop = () => conn.interrupt();
     signal?.addEventListener('abort', stop, { once: true });
     let prepared: DuckDBPreparedStatement | null = null;
+    let kept = false;
+    let failed = true;
     try {
-      prepared = await conn.prepare(sql);
+      if (options.reusePlan) ({ statement: prepared, kept } = await this.statements.get(conn, sql));
+      else prepared = await conn.prepare(sql);
       bindAll(prepared, params);
       if (signal?.aborted) throw abortReason(signal);
       const result = await prepared.stream();
@@ -437,6 +442,7 @@ export class DuckDbEngine implements QueryEngine {
           rows.push(chunk.convertRowValues(r, JSDuckDBValueConverter).map(toPlain));
         }
       }
+      failed = false;
       return {
         columns,
         rows,
@@ -447,7 +453,8 @@ export class DuckDbEngine implements QueryEngine {
       };
     } finally {
       signal?.removeEventListener('abort', stop);
-      prepared?.destroySync();
+      if (prepared && kept && failed) this.statements.drop(conn, prepared);
+      else if (prepared && !kept) prepared.destroySync();
     }
   }
 
@@ -478,6 +485,7 @@ export class DuckDbEngine implements QueryEngine {
   async close(): Promise<void> {
     this.rollups?.close();
     await this.rollups?.settled().catch(() => undefined);
+    this.statements.close();
     for (const conn of this.all) conn.closeSync();
     this.builder?.closeSync();
     this.instance.closeSync();
