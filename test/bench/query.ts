@@ -28,7 +28,7 @@ import { DEFAULT_DETECTIONS_TABLE, DETECTIONS_TABLE } from '../../shared/schema/
 import { trinoDdl } from '../../shared/schema/trino.js';
 import { ingestContext } from '../support/ingest.js';
 import { ensureEsIndex, ensureEsNode, esIndexFigures, esIndexName, esVersion } from './es-side.js';
-import { reportSideBySide, runSideBySide, startApi, type ApiServer } from './side-by-side.js';
+import { reportSideBySide, runSideBySide, startApi, windowRange, type ApiServer } from './side-by-side.js';
 import { secs, table } from './print.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -59,6 +59,7 @@ const { values: flags } = parseArgs({
     'trino-url': { type: 'string' },
     'trino-table': { type: 'string' },
     es: { type: 'string', default: 'on' },
+    ranges: { type: 'string', default: 'moving' },
     'api-root': { type: 'string' },
     'es-heap': { type: 'string' },
     'es-home': { type: 'string' },
@@ -82,6 +83,11 @@ if (flags.help) {
   --es on|off            on (default): Elasticsearch beside the query API, each panel question asked
                          of both, interleaved, the API over HTTP in its own process as \`serve\`
                          runs it; then whole dashboards (one POST each). off: the engine(s) in-process
+  --ranges moving|aligned
+                         moving (default): each run asks "last 24 h / 7 d / 30 d" as Grafana does
+                         from a dashboard refreshed every 15 s (now-relative to the millisecond,
+                         now 2 h 13 min before the data's end); aligned: every run ends at the
+                         data's end, a UTC midnight
   --api-root DIR         the source tree whose query API is timed beside Elasticsearch (default
                          this one): an older checkout gives the "before" figures on the same data
   --es-home DIR          path.home of the node the bench starts, kept so its index is reused
@@ -104,6 +110,12 @@ const EVENTS = count('events', flags.events, 1);
 const DAYS = count('days', flags.days, 1);
 const RUNS = count('runs', flags.runs, 1);
 const MAX_DATA_POINTS = count('max-data-points', flags['max-data-points'], 1);
+if (flags.ranges !== 'moving' && flags.ranges !== 'aligned')
+  throw new Error(`--ranges ${flags.ranges}: moving or aligned`);
+const MOVING = flags.ranges === 'moving';
+const RANGES_TEXT = MOVING
+  ? 'ranges now-relative, now 2 h 13 min before the data end and 15 s earlier at each run'
+  : "ranges ending at the data's end at every run";
 const ENGINES =
   flags.engine === 'both'
     ? ['duckdb', 'trino']
@@ -462,7 +474,12 @@ function request(range: TimeRange, queries: object[]) {
   };
 }
 
-async function timePanel(service: QueryService, range: TimeRange, panel: Panel): Promise<Timing> {
+async function timePanel(
+  service: QueryService,
+  rangeAt: (run: number) => TimeRange,
+  panel: Panel,
+): Promise<Timing> {
+  const range = rangeAt(RUNS);
   const timing: Timing = {
     dashboard: panel.dashboard,
     name: panel.name,
@@ -475,9 +492,9 @@ async function timePanel(service: QueryService, range: TimeRange, panel: Panel):
     filesRead: null,
     foreignDays: [],
   };
-  const body = request(range, [{ ...panel.query, refId: 'A' }]);
   let last: RefIdResult | undefined;
   for (let i = 0; i <= RUNS; i++) {
+    const body = request(rangeAt(i), [{ ...panel.query, refId: 'A' }]);
     const t0 = performance.now();
     const res = await service.query(body);
     const ms = performance.now() - t0;
@@ -506,9 +523,14 @@ async function timePanel(service: QueryService, range: TimeRange, panel: Panel):
 }
 
 /** A dashboard opening: Grafana sends one request per panel, all at once. */
-async function timeDashboard(service: QueryService, range: TimeRange, panels: Panel[]): Promise<number[]> {
+async function timeDashboard(
+  service: QueryService,
+  rangeAt: (run: number) => TimeRange,
+  panels: Panel[],
+): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i <= RUNS; i++) {
+    const range = rangeAt(i);
     const t0 = performance.now();
     await Promise.all(panels.map((p) => service.query(request(range, [{ ...p.query, refId: 'A' }]))));
     if (i > 0) times.push(performance.now() - t0);
@@ -626,13 +648,14 @@ async function measure(
   const service = new QueryService(engine, { timeoutMs: SERVE_TIMEOUT_MS });
   const run: EngineRun = { name, about: await about(service), results: [], dashboards: [] };
   for (const window of WINDOWS) {
-    const range = { from: (marker as Marker).to - window.ms, to: (marker as Marker).to };
+    const rangeAt = (run: number) => windowRange(window.ms, (marker as Marker).to, run, MOVING);
+    const range = rangeAt(RUNS);
     log(
       `${name}, ${window.label}: ${iso(range.from)} → ${iso(range.to)}, ${panels.length} panels × (1 + ${RUNS}) runs`,
     );
     const timings: Timing[] = [];
     for (const panel of panels) {
-      const t = await timePanel(service, range, panel);
+      const t = await timePanel(service, rangeAt, panel);
       if (t.error) log(`  ${panel.dashboard} / ${panel.name}: FAILED ${t.error}`);
       timings.push(t);
     }
@@ -644,7 +667,7 @@ async function measure(
     log(`  worst p95 ${ms1(Math.max(...timings.map((x) => x.p95 || 0)))}; timing the dashboard openings`);
     for (const dashboard of [...new Set(panels.map((p) => p.dashboard))]) {
       const its = panels.filter((p) => p.dashboard === dashboard);
-      const times = await timeDashboard(service, range, its);
+      const times = await timeDashboard(service, rangeAt, its);
       run.dashboards.push({
         window: window.label,
         dashboard,
@@ -686,6 +709,7 @@ async function sideBySide(m: Marker): Promise<void> {
       runs: RUNS,
       maxDataPoints: MAX_DATA_POINTS,
       intervalMs: grafanaIntervalMs,
+      moving: MOVING,
       log,
     });
     const rss = await api.peakRss();
@@ -709,7 +733,8 @@ async function sideBySide(m: Marker): Promise<void> {
       ['panels', panelsText],
       [
         'requests',
-        `1 warm-up + ${RUNS} timed runs per question and side, ES then API in turn; ES request_cache=false`,
+        `1 warm-up + ${RUNS} timed runs per question and side, ES then API in turn; ES request_cache=false; ` +
+          RANGES_TEXT,
       ],
       [
         'load average',
@@ -821,7 +846,7 @@ out.push(
     [
       'requests',
       `one panel per request, 1 warm-up + ${RUNS} timed runs each, maxDataPoints ${MAX_DATA_POINTS}, ` +
-        `intervalMs range/maxDataPoints rounded up`,
+        `intervalMs range/maxDataPoints rounded up; ${RANGES_TEXT}`,
     ],
   ]),
 );

@@ -115,6 +115,22 @@ export interface SideResult {
   dashboards: { dashboard: string; targets: number; times: number[] }[];
 }
 
+/** Where "now" stands before the data's end when ranges move (an ordinary moment of a day). */
+const MOVING_LAG_MS = 2 * 3_600_000 + 13 * 60_000 + 7_123;
+/** How far "now" moves between two runs: a dashboard refreshed every 15 s. */
+const MOVING_STEP_MS = 15_000;
+
+/**
+ * The range of a window at one run. `moving` (the default of the bench): as Grafana sends
+ * "last 30 days" from a dashboard refreshed every 15 s, now-relative to the millisecond, so no
+ * run repeats another's range and none starts or ends on a whole hour; else the window ends at
+ * the data's end (a UTC midnight) at every run.
+ */
+export function windowRange(windowMs: number, to: number, run: number, moving: boolean): TimeRange {
+  const end = moving ? to - MOVING_LAG_MS - run * MOVING_STEP_MS : to;
+  return { from: end - windowMs, to: end };
+}
+
 export interface SideOptions {
   esUrl: string;
   index: string;
@@ -125,6 +141,8 @@ export interface SideOptions {
   runs: number;
   maxDataPoints: number;
   intervalMs: (range: TimeRange) => number;
+  /** Now-relative ranges moving at every run (windowRange). */
+  moving: boolean;
   log: (m: string) => void;
 }
 
@@ -132,23 +150,28 @@ export async function runSideBySide(o: SideOptions): Promise<SideResult[]> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const out: SideResult[] = [];
   for (const window of o.windows) {
-    const range = { from: o.to - window.ms, to: o.to };
-    const intervalMs = o.intervalMs(range);
-    const request = (queries: object[]) => ({
-      range: { from: iso(range.from), to: iso(range.to) },
-      intervalMs,
-      maxDataPoints: o.maxDataPoints,
-      queries,
-    });
+    const rangeAt = (run: number) => windowRange(window.ms, o.to, run, o.moving);
+    const range = rangeAt(o.runs);
+    // Both sides of a run ask of the same range.
+    const request = (run: number, queries: object[]) => {
+      const r = rangeAt(run);
+      return {
+        range: { from: iso(r.from), to: iso(r.to) },
+        intervalMs: o.intervalMs(r),
+        maxDataPoints: o.maxDataPoints,
+        queries,
+      };
+    };
     o.log(
       `side by side, ${window.label}: ${o.panels.length} panels × (1 + ${o.runs}) runs each side, interleaved`,
     );
     const timings: SideTiming[] = [];
     for (const panel of o.panels) {
-      const question = esQuestion(panel.query, range, intervalMs);
-      const t: SideTiming = { panel, es: question ? [] : null, api: [], esCount: null, apiCount: NaN };
+      const questionAt = (run: number) => esQuestion(panel.query, rangeAt(run), o.intervalMs(rangeAt(run)));
+      const t: SideTiming = { panel, es: questionAt(0) ? [] : null, api: [], esCount: null, apiCount: NaN };
       try {
         for (let i = 0; i <= o.runs; i++) {
+          const question = questionAt(i);
           if (question) {
             const t0 = performance.now();
             const res = await esSearch(o.esUrl, o.index, question.body);
@@ -157,7 +180,7 @@ export async function runSideBySide(o: SideOptions): Promise<SideResult[]> {
             t.esCount = question.count(res);
           }
           const t0 = performance.now();
-          const res = await post(o.api, request([{ ...panel.query, refId: 'A' }]));
+          const res = await post(o.api, request(i, [{ ...panel.query, refId: 'A' }]));
           const ms = performance.now() - t0;
           const a = res.results.A;
           if (!a || a.status !== 200) throw new Error(`API ${a?.status ?? '?'}: ${a?.error ?? 'no result'}`);
@@ -173,9 +196,12 @@ export async function runSideBySide(o: SideOptions): Promise<SideResult[]> {
     const dashboards: SideResult['dashboards'] = [];
     for (const dashboard of [...new Set(o.panels.map((p) => p.dashboard))]) {
       const its = o.panels.filter((p) => p.dashboard === dashboard);
-      const body = request(its.map((p, i) => ({ ...p.query, refId: `R${i}` })));
       const times: number[] = [];
       for (let i = 0; i <= o.runs; i++) {
+        const body = request(
+          i,
+          its.map((p, n) => ({ ...p.query, refId: `R${n}` })),
+        );
         const t0 = performance.now();
         const res = await post(o.api, body);
         const ms = performance.now() - t0;
@@ -217,7 +243,7 @@ export function reportSideBySide(results: SideResult[]): SideSummary {
   for (const r of results) {
     lines.push(
       '',
-      `Side by side, last ${r.window.label} (${new Date(r.range.from).toISOString()} → ${new Date(r.range.to).toISOString()}), ms:`,
+      `Side by side, last ${r.window.label} (the last run: ${new Date(r.range.from).toISOString()} → ${new Date(r.range.to).toISOString()}), ms:`,
     );
     const rows: string[][] = [
       [

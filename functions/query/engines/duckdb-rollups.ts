@@ -8,6 +8,8 @@ import type { RollupStatus } from '../../../shared/api/contract.js';
 import type { CountNeed, CountTable } from '../engine.js';
 import { identityPath, objectIdentity } from './duckdb-statements.js';
 
+const SEP = '\u0000';
+
 /**
  * Hourly (and daily) rollups of the event objects, for the counting questions (stat, topn, timeseries) that
  * make up most of a dashboard: per object, per UTC hour, how many events share each combination
@@ -19,9 +21,10 @@ import { identityPath, objectIdentity } from './duckdb-statements.js';
  * store lists, one object at a time; an object is identified by its path, size, modification time
  * and inode (objects are written whole and renamed in, so a changed object is a new identity). A
  * query uses a rollup only when every object of its range is rolled up, and reads from it only the
- * rows of those objects: the whole days and hours inside its range from the counts, the partial
- * hours at its ends from a copy of the same columns per event. Otherwise (an object not built yet, or one that failed to build) the query
- * reads the events, as it would without rollups.
+ * rows of those objects: the whole days (or hours) inside its range from the counts, the rest at
+ * its ends event by event (from a copy of the same columns per event once the objects there have
+ * one, else from those objects). Otherwise (an object not built yet, or one that failed to build)
+ * the query reads the events, as it would without rollups.
  */
 
 /** One rollup: the columns it keeps (besides ts, the hour, and dt). Smallest first. */
@@ -53,24 +56,31 @@ const LEVELS: { name: string; columns: readonly ColumnName[] }[] = [
 const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
 /**
  * The widest rollup's columns per event, at the event's own time, in DuckDB's storage sorted by
- * time: the partial hours at a range's ends (every range Grafana sends: now-30d to now) read a
- * few of its rows instead of opening the objects of those days.
+ * time, for the objects that hold the ends of the ranges asked lately: a range's partial hours and
+ * days at its ends (every range Grafana sends: now-30d to now) read a few of its rows instead of
+ * opening those objects. Copied when a range's end first falls in an object (most of the cost of
+ * a copy is DuckDB compressing the strings: a few hundred ms for a day of 100k events), and only
+ * for so many objects, the least recently used dropped.
  */
 const EVENTS_LEVEL = 'closer_rollup_events';
+const EDGE_OBJECTS = 64;
 /** Each rollup also by UTC day: a range's whole days read one row where the hours read 24. */
 const daily = (level: (typeof LEVELS)[number]) => `${level.name}_daily`;
 const WEIGHT = 'n';
 /** The copy of the alerts the detection rules stored. */
 const ALERTS = 'closer_alerts';
-type Kind = 'events' | 'alerts';
+type Kind = 'events' | 'alerts' | 'edges';
 
 export class Rollups {
   private nextId = 1;
   /** The id of each copied object's rows, by object identity (path, size, mtime, inode). */
   private readonly built = new Map<string, number>();
   private readonly failed = new Set<string>();
-  /** By identity: the object's path and whether it holds events or alerts. */
-  private readonly queue = new Map<string, { file: string; kind: Kind }>();
+  /** The objects whose events are in EVENTS_LEVEL, by id, least recently used first. */
+  private readonly edgeCopies = new Set<number>();
+  private readonly edgesFailed = new Set<number>();
+  /** By kind and identity: the object's path, what to do with it and its identity. */
+  private readonly queue = new Map<string, { file: string; kind: Kind; key: string }>();
   private working: Promise<void> | null = null;
   private closed = false;
 
@@ -124,9 +134,14 @@ export class Rollups {
   /**
    * The table expression answering a counting query over `range` whose objects are `files`
    * (newest first, as the engine lists them), or null when no rollup can; objects not rolled up
-   * yet are queued.
+   * yet are queued. `edges(range)` lists the objects of a part of the range.
    */
-  async tableFor(range: TimeRange, need: CountNeed, files: string[]): Promise<CountTable | null> {
+  async tableFor(
+    range: TimeRange,
+    need: CountNeed,
+    files: string[],
+    edges: (range: TimeRange) => Promise<string[]>,
+  ): Promise<CountTable | null> {
     if (this.closed) return null;
     if (need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
     const level = LEVELS.find((l) => need.columns.every((c) => l.columns.includes(c)));
@@ -142,10 +157,31 @@ export class Rollups {
     // One part per table and span, each a single time range: DuckDB skips a stored table's row
     // groups by their min/max only for such a filter (not for two ranges OR-ed).
     const parts: string[] = [];
-    const read = (table: string, from: number, to: number, weight = WEIGHT) => {
+    const read = (table: string, from: number, to: number, weight = WEIGHT, of = ids) => {
       if (from < to)
         parts.push(
-          `SELECT ${cols}, ${weight} FROM ${this.schema}.${table} WHERE src IN (${ids.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
+          `SELECT ${cols}, ${weight} FROM ${this.schema}.${table} WHERE src IN (${of.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
+        );
+    };
+    // A range's end, event by event: from the copy when its objects have one, else (and the copy
+    // queued) from the objects.
+    const end = async (from: number, to: number) => {
+      if (from >= to) return;
+      const objects = await edges({ from, to });
+      if (objects.length === 0) return;
+      const copied = objects.map((f) => {
+        const key = objectIdentity(f);
+        const id = key === null ? undefined : this.built.get(key);
+        if (id !== undefined && this.edgeCopies.has(id)) return id;
+        if (key !== null && id !== undefined && !this.edgesFailed.has(id)) this.enqueue(key, f, 'edges');
+        return undefined;
+      });
+      if (copied.every((id) => id !== undefined)) {
+        for (const id of copied) this.touchEdges(id);
+        read(EVENTS_LEVEL, from, to, `1 AS ${WEIGHT}`, copied);
+      } else
+        parts.push(
+          `SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
         );
     };
     // Whole UTC days from the daily rows and the rest, event by event, unless a time series buckets
@@ -157,15 +193,14 @@ export class Rollups {
     const dayTo = Math.floor(range.to / DAY_MS) * DAY_MS;
     const hourBefore = Math.floor(range.from / HOUR_MS) * HOUR_MS;
     const hourAfter = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
-    const each = `1 AS ${WEIGHT}`;
     if ((need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo) {
       read(daily(level), dayFrom, dayTo);
-      read(EVENTS_LEVEL, hourBefore, dayFrom, each);
-      read(EVENTS_LEVEL, dayTo, hourAfter, each);
+      await end(hourBefore, dayFrom);
+      await end(dayTo, hourAfter);
     } else {
       read(level.name, fullFrom, fullTo);
-      read(EVENTS_LEVEL, hourBefore, fullFrom, each);
-      read(EVENTS_LEVEL, fullTo, hourAfter, each);
+      await end(hourBefore, fullFrom);
+      await end(fullTo, hourAfter);
     }
     return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT };
   }
@@ -208,8 +243,14 @@ export class Rollups {
   }
 
   private enqueue(key: string, file: string, kind: Kind): void {
-    this.queue.set(key, { file, kind });
+    this.queue.set(kind === 'edges' ? `edges${SEP}${key}` : key, { file, kind, key });
     this.kick();
+  }
+
+  /** The object's copy was used now: the last to be dropped. */
+  private touchEdges(id: number): void {
+    this.edgeCopies.delete(id);
+    this.edgeCopies.add(id);
   }
 
   /** One worker at a time; one queued while the last was finishing starts another. */
@@ -225,8 +266,12 @@ export class Rollups {
     while (!this.closed) {
       const next = this.queue.entries().next();
       if (next.done) return;
-      const [key, { file, kind }] = next.value;
-      this.queue.delete(key);
+      const [at, { file, kind, key }] = next.value;
+      this.queue.delete(at);
+      if (kind === 'edges') {
+        await this.copyEdges(key, file);
+        continue;
+      }
       if (this.built.has(key) || this.failed.has(key)) continue;
       await (kind === 'alerts' ? this.copyAlerts(key, file) : this.build(key, file)).catch((err: unknown) => {
         this.failed.add(key);
@@ -242,13 +287,9 @@ export class Rollups {
     const widest = `${this.schema}.${WIDEST.name}`;
     await this.conn.run('BEGIN TRANSACTION');
     try {
-      // Sorted by time, so that a range's ends skip the rest by the table's min/max per row group.
-      await this.conn.run(
-        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${dims(WIDEST)} FROM ${this.readObjects([file])} ORDER BY ts`,
-      );
       // UTC hours by epoch arithmetic: date_trunc on a TIMESTAMPTZ would use the session's zone.
       await this.conn.run(
-        `INSERT INTO ${widest} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*) FROM ${this.schema}.${EVENTS_LEVEL} WHERE src = ${id} GROUP BY ALL ORDER BY 2`,
+        `INSERT INTO ${widest} SELECT ${id}, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*) FROM ${this.readObjects([file])} GROUP BY ALL ORDER BY 2`,
       );
       for (const level of LEVELS.filter((l) => l !== WIDEST))
         await this.conn.run(
@@ -265,6 +306,33 @@ export class Rollups {
       throw err;
     }
     await this.forgetReplaced(file, key);
+  }
+
+  /**
+   * The events of a rolled-up object into EVENTS_LEVEL (sorted by time, so that a range's end
+   * skips the rest by the table's min/max per row group); the least recently used copy beyond
+   * EDGE_OBJECTS goes. One that fails is not tried again (its ends read the object).
+   */
+  private async copyEdges(key: string, file: string): Promise<void> {
+    const id = this.built.get(key);
+    if (id === undefined || this.edgeCopies.has(id) || this.edgesFailed.has(id)) return;
+    const dims = WIDEST.columns.map((c) => `"${c}"`).join(', ');
+    try {
+      await this.conn.run(
+        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${dims} FROM ${this.readObjects([file])} ORDER BY ts`,
+      );
+    } catch (err) {
+      this.edgesFailed.add(id);
+      this.onError(`copy of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      return;
+    }
+    // A query takes the copy only once it is listed here, whole. A copy dropped is the least
+    // recently used: one a query just took is the most.
+    this.edgeCopies.add(id);
+    const over = [...this.edgeCopies].slice(0, Math.max(0, this.edgeCopies.size - EDGE_OBJECTS));
+    if (over.length === 0) return;
+    for (const old of over) this.edgeCopies.delete(old);
+    await this.conn.run(`DELETE FROM ${this.schema}.${EVENTS_LEVEL} WHERE src IN (${over.join(', ')})`);
   }
 
   private async copyAlerts(key: string, file: string): Promise<void> {
@@ -290,6 +358,10 @@ export class Rollups {
         this.built.delete(k);
       }
     if (stale.length === 0) return;
+    for (const id of stale) {
+      this.edgeCopies.delete(id);
+      this.edgesFailed.delete(id);
+    }
     for (const table of [ALERTS, EVENTS_LEVEL, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
       await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
   }

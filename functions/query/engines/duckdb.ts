@@ -203,7 +203,9 @@ export class DuckDbEngine implements QueryEngine {
   /** A rollup for a counting query over the range, when one keeps every column it reads. */
   async countTableFor(range: TimeRange, need: CountNeed): Promise<CountTable | null> {
     if (!this.rollups) return null;
-    const counted = await this.rollups.tableFor(range, need, await this.listObjects(range));
+    const counted = await this.rollups.tableFor(range, need, await this.listObjects(range), (r) =>
+      this.listObjects(r),
+    );
     if (counted) this.remember(counted.table, 'rollup');
     return counted;
   }
