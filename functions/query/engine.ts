@@ -1,4 +1,4 @@
-import type { FieldType, RollupStatus } from '../../shared/api/contract.js';
+import type { FieldType, FilterKey, RollupStatus } from '../../shared/api/contract.js';
 import type { ColumnName } from '../../shared/event/columns.js';
 import type { Dialect, Param } from '../../shared/query/dialect.js';
 import type { TimeRange } from '../../shared/query/model.js';
@@ -68,12 +68,19 @@ export interface CountNeed {
   columns: readonly ColumnName[];
   /** A time series' bucket width: rows of a rollup stand for whole buckets of theirs. */
   stepMs?: number;
+  /**
+   * The query's body text filter (its column is not in `columns`): a table may answer with the
+   * events whose body holds it, and say so in `applied`.
+   */
+  bodyContains?: string;
 }
 
 export interface CountTable {
   table: string;
   /** The column holding how many events a row stands for. */
   weight: string;
+  /** Filters the table has applied already: the query leaves them out. */
+  applied?: readonly FilterKey[];
 }
 
 /** A SQL engine over the stored events: DuckDB over a folder, Athena over the Glue table, Trino over a Hive table. */

@@ -36,6 +36,7 @@ import {
   QueryBusyError,
   QueryCancelledError,
   QueryTimeoutError,
+  type CountNeed,
   type CountTable,
   type QueryEngine,
   type RunOptions,
@@ -227,7 +228,7 @@ export class QueryService {
   ): Promise<TimeRange | null> {
     if (!this.engine.countTableFor) return null;
     const hourly = { type: 'timeseries' as const, interval: '1h', filters: query.filters };
-    const counted = await this.engine.countTableFor(range, { columns: columnsRead(hourly), stepMs: HOUR_MS });
+    const counted = await this.engine.countTableFor(range, countNeed(hourly, HOUR_MS));
     if (!counted) return null;
     const compiled = compileQuery(hourly, range, { ...opts, ...counted });
     const { rows } = await this.engine.run(compiled.sql, compiled.params, run);
@@ -259,7 +260,7 @@ export class QueryService {
       query.type === 'timeseries'
         ? bucketMs(query, range, { dialect: this.engine.dialect, table: '', ...grafana })
         : undefined;
-    return this.engine.countTableFor(range, { columns: columnsRead(query), stepMs });
+    return this.engine.countTableFor(range, countNeed(query, stepMs));
   }
 
   /**
@@ -375,6 +376,17 @@ export class QueryService {
       throw err;
     }
   }
+}
+
+/** What a counting query asks of a rollup: the columns it reads, its step, its body text apart. */
+function countNeed(
+  query: Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>,
+  stepMs?: number,
+): CountNeed {
+  const body = query.filters?.bodyContains;
+  if (!body) return { columns: columnsRead(query), stepMs };
+  const rest = { ...query, filters: { ...query.filters, bodyContains: undefined } };
+  return { columns: columnsRead(rest), stepMs, bodyContains: body };
 }
 
 function isVariableKind(name: string): name is VariableKind {

@@ -38,6 +38,11 @@ export interface CompileOptions {
    * for (a rollup), so counting sums it. Distinct counts are unchanged.
    */
   weight?: string;
+  /**
+   * Filters the table has applied already (a rollup of the events whose body holds a text): left
+   * out of the WHERE clause.
+   */
+  applied?: readonly FilterKey[];
 }
 
 /** The stored column each filter reads. */
@@ -130,8 +135,21 @@ function inList(column: ColumnName, values: readonly (string | number)[], params
 }
 
 function contains(column: ColumnName, needle: string, params: Param[]): string {
-  params.push({ type: 'string', value: needle.toLowerCase() });
-  return `strpos(lower(${column}), ?) > 0`;
+  params.push({ type: 'string', value: containsNeedle(needle) });
+  return containsSql(column, '?');
+}
+
+/**
+ * A "contains" filter's test, case-insensitive, with the needle (containsNeedle of the text)
+ * bound at `placeholder`: one definition for the compiled queries and the rollups that keep the
+ * events matching one (DuckDB).
+ */
+export function containsSql(column: string, placeholder: string): string {
+  return `strpos(lower(${column}), ${placeholder}) > 0`;
+}
+
+export function containsNeedle(text: string): string {
+  return text.toLowerCase();
 }
 
 function filterSql(filters: Filters | undefined, d: Dialect, params: Param[]): string[] {
@@ -231,6 +249,11 @@ export function compileQuery(
 ): CompiledQuery {
   const d = opts.dialect;
   const params: Param[] = [];
+  const applied = opts.applied ?? [];
+  if (applied.length > 0 && 'filters' in query && query.filters) {
+    const kept = Object.entries(query.filters).filter(([k]) => !applied.includes(k as FilterKey));
+    query = { ...query, filters: Object.fromEntries(kept) as Filters };
+  }
   // The same type and the same 0 on no rows as count(*).
   const count = opts.weight ? `CAST(coalesce(sum(${opts.weight}), 0) AS BIGINT)` : 'count(*)';
   switch (query.type) {

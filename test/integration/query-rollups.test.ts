@@ -166,6 +166,50 @@ describe('DuckDB hourly rollups', () => {
       for (const id of ['count-0', 'users-0', 'ts-0', 'ts-area-1', 'top-action', 'top-user_role'])
         expect({ id, files: again.results[id]?.frames[0]?.meta.custom?.filesRead }).toEqual({ id, files: 0 });
     }
+
+    // A body text: the events whose body holds it copied object by object from its first ask,
+    // then its counts read the copy, at any range and bucket (the rows are events).
+    const bodyQs: Q[] = [
+      { refId: 'body-count', type: 'stat', filters: { bodyContains: 'ADMIN' } },
+      { refId: 'body-act', type: 'stat', filters: { bodyContains: 'admin', actions: ['agent_role_change'] } },
+      {
+        refId: 'body-users',
+        type: 'stat',
+        metric: 'distinct',
+        field: 'user_id',
+        filters: { bodyContains: 'admin' },
+      },
+      { refId: 'body-ts', type: 'timeseries', interval: '5m', filters: { bodyContains: 'admin' } },
+      { refId: 'body-top', type: 'topn', field: 'user_id', filters: { bodyContains: 'Admin' } },
+      { refId: 'body-none', type: 'stat', filters: { bodyContains: 'no such text' } },
+    ];
+    expect((await compare(ranges.whole, bodyQs)).size).toBe(0);
+    await rolled.rollupsSettled();
+    for (const range of Object.values(ranges)) {
+      const used = await compare(range, bodyQs);
+      expect([...used].sort()).toEqual(bodyQs.map((q) => q.refId).sort());
+    }
+    const admins = await withRollups.query({
+      range: { from: iso(ranges.whole.from), to: iso(ranges.whole.to) },
+      queries: [bodyQs[0] as Q],
+    });
+    expect(Number(admins.results['body-count']?.frames[0]?.fields[0]?.values[0])).toBeGreaterThan(0);
+    // A text most bodies hold is not worth a copy: asked, copied once, refused, read from the events.
+    const share = await without.query({
+      range: { from: iso(ranges.whole.from), to: iso(ranges.whole.to) },
+      queries: [
+        {
+          refId: 'A',
+          type: 'sql',
+          sql: `SELECT avg(CASE WHEN strpos(request_body, '"') > 0 THEN 1.0 ELSE 0.0 END) FROM $__table WHERE $__timeFilter(ts)`,
+        },
+      ],
+    });
+    expect(Number(share.results.A?.frames[0]?.fields[0]?.values[0])).toBeGreaterThan(0.2);
+    const common: Q[] = [{ refId: 'quote', type: 'stat', filters: { bodyContains: '"' } }];
+    expect((await compare(ranges.partial, common)).size).toBe(0);
+    await rolled.rollupsSettled();
+    expect((await compare(ranges.partial, common)).size).toBe(0);
     expect(warnings).toEqual([]);
   }, 240_000);
 

@@ -6,6 +6,7 @@ import { DAY_MS, HOUR_MS } from '../../../shared/event/partition.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import type { RollupStatus } from '../../../shared/api/contract.js';
 import type { CountNeed, CountTable } from '../engine.js';
+import { containsNeedle, containsSql } from '../../../shared/query/compile.js';
 import { identityPath, objectIdentity } from './duckdb-statements.js';
 
 const SEP = '\u0000';
@@ -64,12 +65,22 @@ const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
  */
 const EVENTS_LEVEL = 'closer_rollup_events';
 const EDGE_OBJECTS = 64;
+/**
+ * The widest rollup's columns per event, for the events whose request body holds a text a counting
+ * query asked about ("role changes naming ADMIN"): no rollup can keep free text, and reading every
+ * body of a month costs DuckDB far more than the rest of a dashboard. Copied object by object from
+ * the first ask of a text, for so many texts (the least recently asked dropped); a text matching
+ * more than a share of an object's events is not copied (the events answer it).
+ */
+const TEXT_LEVEL = 'closer_rollup_text';
+const TEXTS = 16;
+const TEXT_MAX_SHARE = 0.2;
 /** Each rollup also by UTC day: a range's whole days read one row where the hours read 24. */
 const daily = (level: (typeof LEVELS)[number]) => `${level.name}_daily`;
 const WEIGHT = 'n';
 /** The copy of the alerts the detection rules stored. */
 const ALERTS = 'closer_alerts';
-type Kind = 'events' | 'alerts' | 'edges';
+type Kind = 'events' | 'alerts' | 'edges' | 'text';
 
 export class Rollups {
   private nextId = 1;
@@ -79,8 +90,14 @@ export class Rollups {
   /** The objects whose events are in EVENTS_LEVEL, by id, least recently used first. */
   private readonly edgeCopies = new Set<number>();
   private readonly edgesFailed = new Set<number>();
-  /** By kind and identity: the object's path, what to do with it and its identity. */
-  private readonly queue = new Map<string, { file: string; kind: Kind; key: string }>();
+  /** The texts whose matching events are (being) copied, by needle: their id, least recently asked first. */
+  private readonly texts = new Map<string, number>();
+  private readonly refusedTexts = new Set<string>();
+  /** `${object id}:${text id}` of the copies done. */
+  private readonly textCopies = new Set<string>();
+  private nextText = 1;
+  /** By kind and identity: the object's path, what to do with it and its identity (and text). */
+  private readonly queue = new Map<string, { file: string; kind: Kind; key: string; needle?: string }>();
   private working: Promise<void> | null = null;
   private closed = false;
 
@@ -111,6 +128,9 @@ export class Rollups {
     const widestCols = WIDEST.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
     await conn.run(
       `CREATE TABLE ${schema}.${EVENTS_LEVEL} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${widestCols})`,
+    );
+    await conn.run(
+      `CREATE TABLE ${schema}.${TEXT_LEVEL} (src INTEGER, text INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${widestCols})`,
     );
     for (const level of LEVELS) {
       const cols = level.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
@@ -143,6 +163,7 @@ export class Rollups {
     edges: (range: TimeRange) => Promise<string[]>,
   ): Promise<CountTable | null> {
     if (this.closed) return null;
+    if (need.bodyContains !== undefined) return this.textTableFor(range, need, files);
     if (need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
     const level = LEVELS.find((l) => need.columns.every((c) => l.columns.includes(c)));
     if (!level) return null;
@@ -205,6 +226,55 @@ export class Rollups {
     return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT };
   }
 
+  /**
+   * The events of the range whose body holds the query's text, from their copy once every object
+   * of the range has one (any bucket: the rows are events, at their own time); null until then
+   * (the copies queued), or for a text not worth copying.
+   */
+  private async textTableFor(range: TimeRange, need: CountNeed, files: string[]): Promise<CountTable | null> {
+    if (!need.columns.every((c) => WIDEST.columns.includes(c)) || files.length === 0) return null;
+    const needle = containsNeedle(need.bodyContains ?? '');
+    if (needle === '' || this.refusedTexts.has(needle)) return null;
+    const ids = await this.builtIds(files, 'events');
+    if (!ids) return null;
+    let text = this.texts.get(needle);
+    if (text === undefined) {
+      text = this.nextText++;
+      await this.dropTexts();
+    } else this.texts.delete(needle);
+    this.texts.set(needle, text);
+    let missing = false;
+    ids.forEach((id, i) => {
+      if (this.textCopies.has(`${id}:${text}`)) return;
+      missing = true;
+      const key = objectIdentity(files[i] as string);
+      if (key !== null) this.enqueue(key, files[i] as string, 'text', needle);
+    });
+    if (missing) return null;
+    const cols = ['ts', 'dt', ...WIDEST.columns.map((c) => `"${c}"`)].join(', ');
+    const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
+    // Whole hours around the range: the query's own filter keeps its exact bounds.
+    const from = Math.floor(range.from / HOUR_MS) * HOUR_MS;
+    const to = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
+    return {
+      table: `(SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.schema}.${TEXT_LEVEL} WHERE text = ${text} AND src IN (${ids.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)})`,
+      weight: WEIGHT,
+      applied: ['bodyContains'],
+    };
+  }
+
+  /** Drops the copies of these texts (by default the least recently asked beyond TEXTS - 1). */
+  private async dropTexts(
+    needles = [...this.texts.keys()].slice(0, Math.max(0, this.texts.size - (TEXTS - 1))),
+  ): Promise<void> {
+    const gone = needles.flatMap((n) => this.texts.get(n) ?? []);
+    for (const needle of needles) this.texts.delete(needle);
+    if (gone.length === 0) return;
+    for (const copy of [...this.textCopies])
+      if (gone.includes(Number(copy.split(':')[1]))) this.textCopies.delete(copy);
+    await this.conn.run(`DELETE FROM ${this.schema}.${TEXT_LEVEL} WHERE text IN (${gone.join(', ')})`);
+  }
+
   /** Queues every object of these not rolled up (or, alerts, copied) yet. */
   async enqueueAll(files: string[], kind: Kind = 'events'): Promise<void> {
     const keys = files.map(objectIdentity);
@@ -242,8 +312,10 @@ export class Rollups {
     return missing ? null : ids;
   }
 
-  private enqueue(key: string, file: string, kind: Kind): void {
-    this.queue.set(kind === 'edges' ? `edges${SEP}${key}` : key, { file, kind, key });
+  private enqueue(key: string, file: string, kind: Kind, needle?: string): void {
+    const at =
+      kind === 'edges' ? `edges${SEP}${key}` : kind === 'text' ? `text${SEP}${needle}${SEP}${key}` : key;
+    this.queue.set(at, { file, kind, key, needle });
     this.kick();
   }
 
@@ -266,10 +338,14 @@ export class Rollups {
     while (!this.closed) {
       const next = this.queue.entries().next();
       if (next.done) return;
-      const [at, { file, kind, key }] = next.value;
+      const [at, { file, kind, key, needle }] = next.value;
       this.queue.delete(at);
       if (kind === 'edges') {
         await this.copyEdges(key, file);
+        continue;
+      }
+      if (kind === 'text') {
+        await this.copyText(key, file, needle ?? '');
         continue;
       }
       if (this.built.has(key) || this.failed.has(key)) continue;
@@ -335,6 +411,40 @@ export class Rollups {
     await this.conn.run(`DELETE FROM ${this.schema}.${EVENTS_LEVEL} WHERE src IN (${over.join(', ')})`);
   }
 
+  /**
+   * The events of a rolled-up object whose body holds the text, into TEXT_LEVEL, unless they are
+   * more than TEXT_MAX_SHARE of its events: then the text is refused (its questions read the
+   * events) and its copies dropped.
+   */
+  private async copyText(key: string, file: string, needle: string): Promise<void> {
+    const id = this.built.get(key);
+    const text = this.texts.get(needle);
+    if (id === undefined || text === undefined || this.textCopies.has(`${id}:${text}`)) return;
+    const dims = WIDEST.columns.map((c) => `"${c}"`).join(', ');
+    const insert = await this.conn.prepare(
+      `INSERT INTO ${this.schema}.${TEXT_LEVEL} SELECT ${id}, ${text}, ts, dt, ${dims} FROM ${this.readObjects([file])} WHERE ${containsSql('request_body', '$1')} ORDER BY ts`,
+    );
+    let copied: number;
+    try {
+      insert.bindVarchar(1, needle);
+      copied = Number((await insert.run()).rowsChanged);
+    } catch (err) {
+      this.refusedTexts.add(needle);
+      this.onError(`copy of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      return;
+    } finally {
+      insert.destroySync();
+    }
+    const all = await this.conn.runAndReadAll(
+      `SELECT coalesce(sum(${WEIGHT}), 0) FROM ${this.schema}.${daily(WIDEST)} WHERE src = ${id}`,
+    );
+    this.textCopies.add(`${id}:${text}`);
+    if (copied > TEXT_MAX_SHARE * Number(all.getRows()[0]?.[0] ?? 0)) {
+      this.refusedTexts.add(needle);
+      await this.dropTexts([needle]);
+    }
+  }
+
   private async copyAlerts(key: string, file: string): Promise<void> {
     const id = this.nextId++;
     // By name: an alerts object from an older writer lacks a column or two (null here, as a read
@@ -362,7 +472,9 @@ export class Rollups {
       this.edgeCopies.delete(id);
       this.edgesFailed.delete(id);
     }
-    for (const table of [ALERTS, EVENTS_LEVEL, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
+    for (const copy of [...this.textCopies])
+      if (stale.includes(Number(copy.split(':')[0]))) this.textCopies.delete(copy);
+    for (const table of [ALERTS, EVENTS_LEVEL, TEXT_LEVEL, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
       await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
   }
 
