@@ -337,7 +337,13 @@ export class Rollups {
   private async work(): Promise<void> {
     while (!this.closed) {
       const next = this.queue.entries().next();
-      if (next.done) return;
+      if (next.done) {
+        // Rows written stay in memory whole until a checkpoint compresses them into the file:
+        // once the queue is empty (it does nothing while a query reads; the next empty queue
+        // tries again).
+        await this.conn.run(`CHECKPOINT ${this.schema}`).catch(() => undefined);
+        return;
+      }
       const [at, { file, kind, key, needle }] = next.value;
       this.queue.delete(at);
       if (kind === 'edges') {
