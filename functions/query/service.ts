@@ -228,9 +228,16 @@ export class QueryService {
   ): Promise<TimeRange | null> {
     if (!this.engine.countTableFor) return null;
     const hourly = { type: 'timeseries' as const, interval: '1h', filters: query.filters };
-    const counted = await this.engine.countTableFor(range, countNeed(hourly, HOUR_MS));
+    // Whole hours only: a part holding some of them holds at least their count (the partial hours
+    // at the range's ends only add to it), and the rollups count them in one read.
+    const whole = {
+      from: Math.ceil(range.from / HOUR_MS) * HOUR_MS,
+      to: Math.floor(range.to / HOUR_MS) * HOUR_MS,
+    };
+    if (whole.from >= whole.to) return null;
+    const counted = await this.engine.countTableFor(whole, countNeed(hourly, HOUR_MS));
     if (!counted) return null;
-    const compiled = compileQuery(hourly, range, { ...opts, ...counted });
+    const compiled = compileQuery(hourly, whole, { ...opts, ...counted });
     const { rows } = await this.engine.run(compiled.sql, compiled.params, run);
     const wanted = (query.limit ?? DEFAULT_LIMIT) + 1;
     const asc = query.order === 'asc';
