@@ -73,6 +73,8 @@ export interface CountNeed {
    * events whose body holds it, and say so in `applied`.
    */
   bodyContains?: string;
+  /** Rows also carry first_ts and last_ts, their events' first and last time (`$__rollup`). */
+  bounds?: boolean;
 }
 
 export interface CountTable {

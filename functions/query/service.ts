@@ -1,4 +1,5 @@
 import {
+  ROLLUP_COLUMNS,
   VARIABLES,
   VARIABLE_KINDS,
   type CATALOG_VARIABLES,
@@ -134,7 +135,11 @@ export class QueryService {
           const opts = { dialect: this.engine.dialect, table, intervalMs, maxDataPoints };
           let compiled: CompiledQuery;
           if (query.type === 'sql') {
-            compiled = expandMacros(query.sql, range, opts);
+            // $__rollup from the engine's rollups where it keeps them for the range.
+            const rollup = /\$__rollup\b/.test(query.sql)
+              ? await this.engine.countTableFor?.(range, { columns: ROLLUP_COLUMNS, bounds: true })
+              : null;
+            compiled = expandMacros(query.sql, range, rollup ? { ...opts, rollup: rollup.table } : opts);
             await this.engine.checkReadOnly(compiled.sql).catch((err: Error) => {
               if (err instanceof QueryBusyError) throw err;
               throw new QueryValidationError('sql', err.message.split('\n')[0] as string);

@@ -321,6 +321,30 @@ export const MACROS = [
     meaning: 'the same, also as $__timeGroup(ts, $__interval)',
   },
   { name: '$__table', usage: '$__table', meaning: 'the events table' },
+  {
+    name: '$__rollup',
+    usage: '$__rollup',
+    meaning:
+      "the range's events counted by day (dt) and the columns below: n events per row, first_ts and last_ts their first and last time",
+  },
+] as const;
+
+/**
+ * The columns of `$__rollup`, besides ts, dt, n, first_ts and last_ts: each row stands for `n`
+ * events of the range that share these (a local serve answers from its hourly and daily rollups;
+ * Athena and Trino count the events).
+ */
+export const ROLLUP_COLUMNS = [
+  'action',
+  'area',
+  'outcome',
+  'http_method',
+  'http_status',
+  'resource_type',
+  'known_action',
+  'user_id',
+  'source_ip',
+  'user_roles',
 ] as const;
 
 export type MacroName = (typeof MACROS)[number]['name'];

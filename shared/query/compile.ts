@@ -43,6 +43,8 @@ export interface CompileOptions {
    * out of the WHERE clause.
    */
   applied?: readonly FilterKey[];
+  /** Raw SQL's `$__rollup`, where the engine keeps one for the range (else the events, counted one by one). */
+  rollup?: string;
 }
 
 /** The stored column each filter reads. */

@@ -1,4 +1,4 @@
-import { MACRO_NAMES } from '../api/contract.js';
+import { MACRO_NAMES, ROLLUP_COLUMNS } from '../api/contract.js';
 import type { CompiledQuery, CompileOptions } from './compile.js';
 import { bucketMs, timeFilter } from './compile.js';
 import { intOutsideWhere, type Param } from './dialect.js';
@@ -13,6 +13,7 @@ import { lexSql } from './sql-lexer.js';
  *   $__timeGroup(ts, 1h)    the bucket start, a timestamp (interval optional: Grafana's)
  *   $__interval_ms, $__interval   the bucket size (Grafana's interval), in ms
  *   $__table                the events table
+ *   $__rollup               the range's events counted (n, first_ts, last_ts per row)
  */
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MACRO = /\$__([A-Za-z_]*)/g;
@@ -100,6 +101,14 @@ export function expandMacros(sql: string, range: TimeRange, opts: CompileOptions
         return intOutsideWhere(d, step, params);
       case 'table':
         return opts.table;
+      case 'rollup': {
+        // Where the engine keeps no rollup: each event a row of its own, the same sums, minima
+        // and maxima. No ts: a rollup's row counts a whole hour or day (group by dt, or not at all).
+        const rows =
+          opts.rollup ??
+          `(SELECT ts, dt, ${ROLLUP_COLUMNS.join(', ')}, CAST(1 AS BIGINT) AS n, ts AS first_ts, ts AS last_ts FROM ${opts.table})`;
+        return `(SELECT dt, ${ROLLUP_COLUMNS.join(', ')}, n, first_ts, last_ts FROM ${rows} WHERE ${timeFilter(range, d, params)})`;
+      }
       default:
         throw new QueryValidationError('sql', `unknown macro $__${name}; known: ${MACRO_NAMES.join(', ')}`);
     }

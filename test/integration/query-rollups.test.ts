@@ -16,7 +16,7 @@ import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import type { Query } from '../../shared/query/model.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
-import { cli } from '../support/cli.js';
+import { ROOT, cli } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
 
 const DAY = 24 * HOUR;
@@ -194,6 +194,30 @@ describe('DuckDB hourly rollups', () => {
       queries: [bodyQs[0] as Q],
     });
     expect(Number(admins.results['body-count']?.frames[0]?.fields[0]?.values[0])).toBeGreaterThan(0);
+    // Raw SQL's $__rollup: the rollups where kept, else the events one by one: the same rows.
+    const dashboard = JSON.parse(
+      await fs.readFile(path.join(ROOT, 'plugin/dashboards/authentication.json'), 'utf8'),
+    ) as { panels: { targets?: { type?: string; sql?: string }[] }[] };
+    const newIp = dashboard.panels.flatMap((p) => p.targets ?? []).find((t) => t.type === 'sql')?.sql;
+    expect(newIp).toContain('$__rollup');
+    const rawQs = [
+      { refId: 'raw-new-ip', type: 'sql', sql: newIp },
+      {
+        refId: 'raw-days',
+        type: 'sql',
+        sql: 'SELECT dt, action, CAST(sum(n) AS BIGINT) AS events, min(first_ts) AS first, max(last_ts) AS last, count(DISTINCT user_id) AS users FROM $__rollup GROUP BY dt, action ORDER BY dt, action',
+      },
+    ] as unknown as Q[];
+    for (const [name, range] of Object.entries(ranges)) {
+      const used = await compare(range, rawQs);
+      // Within one hour no rollup row fits: the events, counted one by one.
+      expect([...used].sort()).toEqual(name === 'withinAnHour' ? [] : ['raw-days', 'raw-new-ip']);
+    }
+    const days = await withRollups.query({
+      range: { from: iso(ranges.partial.from), to: iso(ranges.partial.to) },
+      queries: [rawQs[1] as Q],
+    });
+    expect(days.results['raw-days']?.frames[0]?.fields[0]?.values.length).toBeGreaterThan(3);
     // A text most bodies hold is not worth a copy: asked, copied once, refused, read from the events.
     const share = await without.query({
       range: { from: iso(ranges.whole.from), to: iso(ranges.whole.to) },

@@ -7,6 +7,7 @@ import type { TimeRange } from '../../../shared/query/model.js';
 import type { RollupStatus } from '../../../shared/api/contract.js';
 import type { CountNeed, CountTable } from '../engine.js';
 import { containsNeedle, containsSql } from '../../../shared/query/compile.js';
+import { ROLLUP_COLUMNS } from '../../../shared/api/contract.js';
 import { identityPath, objectIdentity } from './duckdb-statements.js';
 
 const SEP = '\u0000';
@@ -37,22 +38,9 @@ const LEVELS: { name: string; columns: readonly ColumnName[] }[] = [
   },
   // Who and from where: distinct and top users and addresses, and the dashboards' variables.
   { name: 'closer_rollup_identity', columns: ['user_id', 'source_ip', 'user_roles'] },
-  // Both, for questions that mix them (failed logins by user, changes by user).
-  {
-    name: 'closer_rollup_all',
-    columns: [
-      'action',
-      'area',
-      'outcome',
-      'http_method',
-      'http_status',
-      'resource_type',
-      'known_action',
-      'user_id',
-      'source_ip',
-      'user_roles',
-    ],
-  },
+  // Both, for questions that mix them (failed logins by user, changes by user), and raw SQL's
+  // $__rollup (its rows also keep their events' first and last time).
+  { name: 'closer_rollup_all', columns: ROLLUP_COLUMNS },
 ];
 const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
 /**
@@ -134,9 +122,10 @@ export class Rollups {
     );
     for (const level of LEVELS) {
       const cols = level.columns.map((c) => `"${c}" ${typeOf(c)}`).join(', ');
+      const bounds = level === WIDEST ? `, first_ts ${typeOf('ts')}, last_ts ${typeOf('ts')}` : '';
       for (const table of [level.name, daily(level)])
         await conn.run(
-          `CREATE TABLE ${schema}.${table} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${cols}, ${WEIGHT} BIGINT)`,
+          `CREATE TABLE ${schema}.${table} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${cols}, ${WEIGHT} BIGINT${bounds})`,
         );
     }
     return new Rollups(conn, schema, readObjects, onError);
@@ -165,7 +154,9 @@ export class Rollups {
     if (this.closed) return null;
     if (need.bodyContains !== undefined) return this.textTableFor(range, need, files);
     if (need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
-    const level = LEVELS.find((l) => need.columns.every((c) => l.columns.includes(c)));
+    const level = LEVELS.find(
+      (l) => need.columns.every((c) => l.columns.includes(c)) && (!need.bounds || l === WIDEST),
+    );
     if (!level) return null;
     const fullFrom = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
     const fullTo = Math.floor(range.to / HOUR_MS) * HOUR_MS;
@@ -178,10 +169,13 @@ export class Rollups {
     // One part per table and span, each a single time range: DuckDB skips a stored table's row
     // groups by their min/max only for such a filter (not for two ranges OR-ed).
     const parts: string[] = [];
+    // The first and last time of a row's events, where asked: kept by the widest rollup, an event's own time.
+    const kept = need.bounds ? ', first_ts, last_ts' : '';
+    const own = need.bounds ? ', ts AS first_ts, ts AS last_ts' : '';
     const read = (table: string, from: number, to: number, weight = WEIGHT, of = ids) => {
       if (from < to)
         parts.push(
-          `SELECT ${cols}, ${weight} FROM ${this.schema}.${table} WHERE src IN (${of.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
+          `SELECT ${cols}, ${weight}${weight === WEIGHT ? kept : own} FROM ${this.schema}.${table} WHERE src IN (${of.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
         );
     };
     // A range's end, event by event: from the copy when its objects have one, else (and the copy
@@ -202,7 +196,7 @@ export class Rollups {
         read(EVENTS_LEVEL, from, to, `1 AS ${WEIGHT}`, copied);
       } else
         parts.push(
-          `SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
+          `SELECT ${cols}, 1 AS ${WEIGHT}${own} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
         );
     };
     // Whole UTC days from the daily rows and the rest, event by event, unless a time series buckets
@@ -371,7 +365,7 @@ export class Rollups {
     try {
       // UTC hours by epoch arithmetic: date_trunc on a TIMESTAMPTZ would use the session's zone.
       await this.conn.run(
-        `INSERT INTO ${widest} SELECT ${id}, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*) FROM ${this.readObjects([file])} GROUP BY ALL ORDER BY 2`,
+        `INSERT INTO ${widest} SELECT ${id}, to_timestamp(CAST(floor(epoch_ms(ts) / ${HOUR_MS}) AS BIGINT) * ${HOUR_MS / 1000}) AS hour, dt, ${dims(WIDEST)}, count(*), min(ts), max(ts) FROM ${this.readObjects([file])} GROUP BY ALL ORDER BY 2`,
       );
       for (const level of LEVELS.filter((l) => l !== WIDEST))
         await this.conn.run(
@@ -379,7 +373,7 @@ export class Rollups {
         );
       for (const level of LEVELS)
         await this.conn.run(
-          `INSERT INTO ${this.schema}.${daily(level)} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${DAY_MS}) AS BIGINT) * ${DAY_MS / 1000}), dt, ${dims(level)}, sum(${WEIGHT}) FROM ${this.schema}.${level.name} WHERE src = ${id} GROUP BY ALL ORDER BY 2`,
+          `INSERT INTO ${this.schema}.${daily(level)} SELECT src, to_timestamp(CAST(floor(epoch_ms(ts) / ${DAY_MS}) AS BIGINT) * ${DAY_MS / 1000}), dt, ${dims(level)}, sum(${WEIGHT})${level === WIDEST ? ', min(first_ts), max(last_ts)' : ''} FROM ${this.schema}.${level.name} WHERE src = ${id} GROUP BY ALL ORDER BY 2`,
         );
       await this.conn.run('COMMIT');
       this.built.set(key, id);
