@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
 import { DETECTION_COLUMNS } from '../../../shared/detections/columns.js';
 import { EVENT_COLUMNS, type ColumnName } from '../../../shared/event/columns.js';
@@ -83,6 +83,8 @@ export class Rollups {
   private readonly refusedTexts = new Set<string>();
   /** `${object id}:${text id}` of the copies done. */
   private readonly textCopies = new Set<string>();
+  /** Texts dropped whose rows the worker deletes (only the worker writes through its connection). */
+  private readonly textsToDelete: number[] = [];
   private nextText = 1;
   /** By kind and identity: the object's path, what to do with it and its identity (and text). */
   private readonly queue = new Map<string, { file: string; kind: Kind; key: string; needle?: string }>();
@@ -243,7 +245,7 @@ export class Rollups {
     let text = this.texts.get(needle);
     if (text === undefined) {
       text = this.nextText++;
-      await this.dropTexts();
+      this.dropTexts();
     } else this.texts.delete(needle);
     this.texts.set(needle, text);
     let missing = false;
@@ -266,16 +268,20 @@ export class Rollups {
     };
   }
 
-  /** Drops the copies of these texts (by default the least recently asked beyond TEXTS - 1). */
-  private async dropTexts(
+  /**
+   * Drops the copies of these texts (by default the least recently asked beyond TEXTS - 1): no
+   * query takes them from now on; the worker deletes their rows.
+   */
+  private dropTexts(
     needles = [...this.texts.keys()].slice(0, Math.max(0, this.texts.size - (TEXTS - 1))),
-  ): Promise<void> {
+  ): void {
     const gone = needles.flatMap((n) => this.texts.get(n) ?? []);
     for (const needle of needles) this.texts.delete(needle);
     if (gone.length === 0) return;
     for (const copy of [...this.textCopies])
       if (gone.includes(Number(copy.split(':')[1]))) this.textCopies.delete(copy);
-    await this.conn.run(`DELETE FROM ${this.schema}.${TEXT_LEVEL} WHERE text IN (${gone.join(', ')})`);
+    this.textsToDelete.push(...gone);
+    this.kick();
   }
 
   /** Queues every object of these not rolled up (or, alerts, copied) yet. */
@@ -333,12 +339,19 @@ export class Rollups {
     if (this.working || this.closed) return;
     this.working = this.work().finally(() => {
       this.working = null;
-      if (this.queue.size > 0) this.kick();
+      if (this.queue.size > 0 || this.textsToDelete.length > 0) this.kick();
     });
   }
 
   private async work(): Promise<void> {
     while (!this.closed) {
+      if (this.textsToDelete.length > 0) {
+        const gone = this.textsToDelete.splice(0);
+        await this.conn
+          .run(`DELETE FROM ${this.schema}.${TEXT_LEVEL} WHERE text IN (${gone.join(', ')})`)
+          .catch(() => undefined);
+        continue;
+      }
       const next = this.queue.entries().next();
       if (next.done) {
         // Rows written stay in memory whole until a checkpoint compresses them into the file:
@@ -430,27 +443,33 @@ export class Rollups {
     const text = this.texts.get(needle);
     if (id === undefined || text === undefined || this.textCopies.has(`${id}:${text}`)) return;
     const dims = WIDEST.columns.map((c) => `"${c}"`).join(', ');
-    const insert = await this.conn.prepare(
-      `INSERT INTO ${this.schema}.${TEXT_LEVEL} SELECT ${id}, ${text}, ts, dt, ${dims} FROM ${this.readObjects([file])} WHERE ${containsSql('request_body', '$1')} ORDER BY ts`,
-    );
     let copied: number;
+    let insert: DuckDBPreparedStatement | null = null;
     try {
+      // The text bound, never pasted: it is the caller's.
+      insert = await this.conn.prepare(
+        `INSERT INTO ${this.schema}.${TEXT_LEVEL} SELECT ${id}, ${text}, ts, dt, ${dims} FROM ${this.readObjects([file])} WHERE ${containsSql('request_body', '$1')} ORDER BY ts`,
+      );
       insert.bindVarchar(1, needle);
       copied = Number((await insert.run()).rowsChanged);
     } catch (err) {
+      // Its questions read the events from now on.
       this.refusedTexts.add(needle);
+      this.dropTexts([needle]);
       this.onError(`copy of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       return;
     } finally {
-      insert.destroySync();
+      insert?.destroySync();
     }
+    // Dropped while it was copied: the worker deletes its rows next.
+    if (this.texts.get(needle) !== text) return;
     const all = await this.conn.runAndReadAll(
       `SELECT coalesce(sum(${WEIGHT}), 0) FROM ${this.schema}.${daily(WIDEST)} WHERE src = ${id}`,
     );
     this.textCopies.add(`${id}:${text}`);
     if (copied > TEXT_MAX_SHARE * Number(all.getRows()[0]?.[0] ?? 0)) {
       this.refusedTexts.add(needle);
-      await this.dropTexts([needle]);
+      this.dropTexts([needle]);
     }
   }
 
