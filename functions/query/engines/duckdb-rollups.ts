@@ -12,6 +12,12 @@ import { identityPath, objectIdentity } from './duckdb-statements.js';
 
 const SEP = '\u0000';
 
+/** A list of stored columns, quoted. */
+const quoted = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
+/** An instant as SQL: epoch values the server computed, never a caller's text. */
+const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
+const firstLine = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0] : String(err));
+
 /**
  * Hourly (and daily) rollups of the event objects, for the counting questions (stat, topn, timeseries) that
  * make up most of a dashboard: per object, per UTC hour, how many events share each combination
@@ -81,8 +87,8 @@ export class Rollups {
   /** The texts whose matching events are (being) copied, by needle: their id, least recently asked first. */
   private readonly texts = new Map<string, number>();
   private readonly refusedTexts = new Set<string>();
-  /** `${object id}:${text id}` of the copies done. */
-  private readonly textCopies = new Set<string>();
+  /** By text id: the ids of the objects whose matching events are copied. */
+  private readonly textCopies = new Map<number, Set<number>>();
   /** Texts dropped whose rows the worker deletes (only the worker writes through its connection). */
   private readonly textsToDelete: number[] = [];
   private nextText = 1;
@@ -165,19 +171,18 @@ export class Rollups {
     if (fullFrom >= fullTo || files.length === 0) return null;
     const ids = await this.builtIds(files, 'events');
     if (!ids) return null;
-    const cols = ['ts', 'dt', ...level.columns.map((c) => `"${c}"`)].join(', ');
-    // Epoch values the server computed, never a caller's text.
-    const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
+    const cols = `ts, dt, ${quoted(level.columns)}`;
     // One part per table and span, each a single time range: DuckDB skips a stored table's row
     // groups by their min/max only for such a filter (not for two ranges OR-ed).
     const parts: string[] = [];
-    // The first and last time of a row's events, where asked: kept by the widest rollup, an event's own time.
-    const kept = need.bounds ? ', first_ts, last_ts' : '';
-    const own = need.bounds ? ', ts AS first_ts, ts AS last_ts' : '';
-    const read = (table: string, from: number, to: number, weight = WEIGHT, of = ids) => {
+    // A row's count and, where asked, its events' first and last time: kept by the widest rollup;
+    // a row of one event, its own.
+    const counts = need.bounds ? `${WEIGHT}, first_ts, last_ts` : WEIGHT;
+    const event = need.bounds ? `1 AS ${WEIGHT}, ts AS first_ts, ts AS last_ts` : `1 AS ${WEIGHT}`;
+    const read = (table: string, from: number, to: number, values = counts, of = ids) => {
       if (from < to)
         parts.push(
-          `SELECT ${cols}, ${weight}${weight === WEIGHT ? kept : own} FROM ${this.schema}.${table} WHERE src IN (${of.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
+          `SELECT ${cols}, ${values} FROM ${this.schema}.${table} WHERE src IN (${of.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
         );
     };
     // A range's end, event by event: from the copy when its objects have one, else (and the copy
@@ -195,10 +200,10 @@ export class Rollups {
       });
       if (copied.every((id) => id !== undefined)) {
         for (const id of copied) this.touchEdges(id);
-        read(EVENTS_LEVEL, from, to, `1 AS ${WEIGHT}`, copied);
+        read(EVENTS_LEVEL, from, to, event, copied);
       } else
         parts.push(
-          `SELECT ${cols}, 1 AS ${WEIGHT}${own} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
+          `SELECT ${cols}, ${event} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
         );
     };
     // Whole UTC days from the daily rows, unless a time series buckets finer than a day; then
@@ -248,16 +253,16 @@ export class Rollups {
       this.dropTexts();
     } else this.texts.delete(needle);
     this.texts.set(needle, text);
+    const copies = this.textCopies.get(text);
     let missing = false;
     ids.forEach((id, i) => {
-      if (this.textCopies.has(`${id}:${text}`)) return;
+      if (copies?.has(id)) return;
       missing = true;
       const key = objectIdentity(files[i] as string);
       if (key !== null) this.enqueue(key, files[i] as string, 'text', needle);
     });
     if (missing) return null;
-    const cols = ['ts', 'dt', ...WIDEST.columns.map((c) => `"${c}"`)].join(', ');
-    const at = (ms: number) => `make_timestamptz(${BigInt(ms) * 1000n})`;
+    const cols = `ts, dt, ${quoted(WIDEST.columns)}`;
     // Whole hours around the range: the query's own filter keeps its exact bounds.
     const from = Math.floor(range.from / HOUR_MS) * HOUR_MS;
     const to = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
@@ -278,8 +283,7 @@ export class Rollups {
     const gone = needles.flatMap((n) => this.texts.get(n) ?? []);
     for (const needle of needles) this.texts.delete(needle);
     if (gone.length === 0) return;
-    for (const copy of [...this.textCopies])
-      if (gone.includes(Number(copy.split(':')[1]))) this.textCopies.delete(copy);
+    for (const text of gone) this.textCopies.delete(text);
     this.textsToDelete.push(...gone);
     this.kick();
   }
@@ -301,7 +305,7 @@ export class Rollups {
     if (this.closed || files.length === 0) return null;
     const ids = await this.builtIds(files, 'alerts');
     if (!ids) return null;
-    const cols = [...DETECTION_COLUMNS.map((c) => `"${c.name}"`), 'dt'].join(', ');
+    const cols = `${quoted(DETECTION_COLUMNS.map((c) => c.name))}, dt`;
     return `(SELECT ${cols} FROM ${this.schema}.${ALERTS} WHERE src IN (${ids.join(', ')}))`;
   }
 
@@ -373,7 +377,7 @@ export class Rollups {
       if (this.built.has(key) || this.failed.has(key)) continue;
       await (kind === 'alerts' ? this.copyAlerts(key, file) : this.build(key, file)).catch((err: unknown) => {
         this.failed.add(key);
-        this.onError(`rollup of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        this.onError(`rollup of ${file}: ${firstLine(err)}`);
       });
     }
   }
@@ -381,7 +385,7 @@ export class Rollups {
   /** One object's rollups, all levels in one transaction: a query sees all of them or none. */
   private async build(key: string, file: string): Promise<void> {
     const id = this.nextId++;
-    const dims = (l: (typeof LEVELS)[number]) => l.columns.map((c) => `"${c}"`).join(', ');
+    const dims = (l: (typeof LEVELS)[number]) => quoted(l.columns);
     const widest = `${this.schema}.${WIDEST.name}`;
     await this.conn.run('BEGIN TRANSACTION');
     try {
@@ -414,14 +418,13 @@ export class Rollups {
   private async copyEdges(key: string, file: string): Promise<void> {
     const id = this.built.get(key);
     if (id === undefined || this.edgeCopies.has(id) || this.edgesFailed.has(id)) return;
-    const dims = WIDEST.columns.map((c) => `"${c}"`).join(', ');
     try {
       await this.conn.run(
-        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${dims} FROM ${this.readObjects([file])} ORDER BY ts`,
+        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${quoted(WIDEST.columns)} FROM ${this.readObjects([file])} ORDER BY ts`,
       );
     } catch (err) {
       this.edgesFailed.add(id);
-      this.onError(`copy of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      this.onError(`copy of ${file}: ${firstLine(err)}`);
       return;
     }
     // A query takes the copy only once it is listed here, whole. A copy dropped is the least
@@ -441,14 +444,13 @@ export class Rollups {
   private async copyText(key: string, file: string, needle: string): Promise<void> {
     const id = this.built.get(key);
     const text = this.texts.get(needle);
-    if (id === undefined || text === undefined || this.textCopies.has(`${id}:${text}`)) return;
-    const dims = WIDEST.columns.map((c) => `"${c}"`).join(', ');
+    if (id === undefined || text === undefined || this.textCopies.get(text)?.has(id)) return;
     let copied: number;
     let insert: DuckDBPreparedStatement | null = null;
     try {
       // The text bound, never pasted: it is the caller's.
       insert = await this.conn.prepare(
-        `INSERT INTO ${this.schema}.${TEXT_LEVEL} SELECT ${id}, ${text}, ts, dt, ${dims} FROM ${this.readObjects([file])} WHERE ${containsSql('request_body', '$1')} ORDER BY ts`,
+        `INSERT INTO ${this.schema}.${TEXT_LEVEL} SELECT ${id}, ${text}, ts, dt, ${quoted(WIDEST.columns)} FROM ${this.readObjects([file])} WHERE ${containsSql('request_body', '$1')} ORDER BY ts`,
       );
       insert.bindVarchar(1, needle);
       copied = Number((await insert.run()).rowsChanged);
@@ -456,7 +458,7 @@ export class Rollups {
       // Its questions read the events from now on.
       this.refusedTexts.add(needle);
       this.dropTexts([needle]);
-      this.onError(`copy of ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      this.onError(`copy of ${file}: ${firstLine(err)}`);
       return;
     } finally {
       insert?.destroySync();
@@ -466,7 +468,8 @@ export class Rollups {
     const all = await this.conn.runAndReadAll(
       `SELECT coalesce(sum(${WEIGHT}), 0) FROM ${this.schema}.${daily(WIDEST)} WHERE src = ${id}`,
     );
-    this.textCopies.add(`${id}:${text}`);
+    const copies = this.textCopies.get(text) ?? new Set<number>();
+    this.textCopies.set(text, copies.add(id));
     if (copied > TEXT_MAX_SHARE * Number(all.getRows()[0]?.[0] ?? 0)) {
       this.refusedTexts.add(needle);
       this.dropTexts([needle]);
@@ -500,8 +503,7 @@ export class Rollups {
       this.edgeCopies.delete(id);
       this.edgesFailed.delete(id);
     }
-    for (const copy of [...this.textCopies])
-      if (stale.includes(Number(copy.split(':')[0]))) this.textCopies.delete(copy);
+    for (const copies of this.textCopies.values()) for (const id of stale) copies.delete(id);
     for (const table of [ALERTS, EVENTS_LEVEL, TEXT_LEVEL, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
       await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);
   }
