@@ -75,6 +75,11 @@ export interface CountNeed {
   bodyContains?: string;
   /** Rows also carry first_ts and last_ts, their events' first and last time (`$__rollup`). */
   bounds?: boolean;
+  /**
+   * Whole hours of the range the table leaves out: it holds only the range's rows outside them,
+   * event by event (the ends of a range whose middle the answer cache holds).
+   */
+  except?: TimeRange;
 }
 
 export interface CountTable {
@@ -106,6 +111,11 @@ export interface QueryEngine {
    * the query then reads the events.
    */
   countTableFor?(range: TimeRange, need: CountNeed): Promise<CountTable | null>;
+  /**
+   * What the stored events of a range are now, as a text that changes whenever an object holding
+   * any of them does (the answer cache's key); null when the engine cannot tell.
+   */
+  versionOf?(range: TimeRange): Promise<string | null>;
   /** How far those rollups are built, for /health. */
   rollupStatus?(): RollupStatus | null;
   run(sql: string, params: Param[], options?: RunOptions): Promise<QueryResult>;

@@ -32,6 +32,7 @@ import {
   type TimeRange,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
+import { mergePartials } from '../../shared/query/partial.js';
 import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import {
   QueryBusyError,
@@ -40,9 +41,13 @@ import {
   type CountNeed,
   type CountTable,
   type QueryEngine,
+  type QueryResult,
   type RunOptions,
 } from './engine.js';
+import { AnswerCache } from './answer-cache.js';
 import { toFrames } from './frames.js';
+
+type Counting = Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>;
 
 export interface ServiceOptions {
   /** Per-query time limit. */
@@ -50,6 +55,11 @@ export interface ServiceOptions {
   maxQueriesPerRequest?: number;
   /** What one raw SQL query may return, about, in bytes of values (default 8 MiB). */
   maxResultBytes?: number;
+  /**
+   * Counting answers over whole hours kept between requests (answer-cache.ts), where the engine
+   * can tell when its objects change: on by default; false turns it off.
+   */
+  answerCache?: boolean | AnswerCache;
 }
 
 export const DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024;
@@ -79,10 +89,15 @@ const LATEST_FIRST_SPANS = [HOUR_MS, DAY_MS, 7 * DAY_MS];
 
 /** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 export class QueryService {
+  private readonly answers: AnswerCache | null;
+
   constructor(
     private readonly engine: QueryEngine,
     private readonly options: ServiceOptions = {},
-  ) {}
+  ) {
+    const cache = options.answerCache ?? true;
+    this.answers = cache === false ? null : cache === true ? new AnswerCache() : cache;
+  }
 
   /** How the service's own compiled SQL runs: its plan may be kept (never raw SQL's). */
   private compiledRun(signal?: AbortSignal): RunOptions {
@@ -124,10 +139,15 @@ export class QueryService {
             : `Q${i}`;
         try {
           const query = parseQuery(raw);
-          const counted =
-            query.type === 'stat' || query.type === 'topn' || query.type === 'timeseries'
-              ? await this.counted(query, range, { intervalMs, maxDataPoints })
-              : null;
+          const counting = query.type === 'stat' || query.type === 'topn' || query.type === 'timeseries';
+          if (counting) {
+            const parts = await this.fromParts(query, range, { intervalMs, maxDataPoints }, signal);
+            if (parts) {
+              results[refId] = { frames: toFrames({ ...query, refId }, parts), status: 200 };
+              return;
+            }
+          }
+          const counted = counting ? await this.counted(query, range, { intervalMs, maxDataPoints }) : null;
           // Not listed here: a rollup's count, the alerts, events asked newest part first.
           const ownTable =
             counted || query.type === 'detections' || (query.type === 'events' && this.engine.latestFirst);
@@ -240,10 +260,13 @@ export class QueryService {
       to: Math.floor(range.to / HOUR_MS) * HOUR_MS,
     };
     if (whole.from >= whole.to) return null;
-    const counted = await this.engine.countTableFor(whole, countNeed(hourly, HOUR_MS));
-    if (!counted) return null;
-    const compiled = compileQuery(hourly, whole, { ...opts, ...counted });
-    const { rows } = await this.engine.run(compiled.sql, compiled.params, run);
+    let rows = (await this.fromParts(hourly, whole, {}, run.signal, true))?.rows;
+    if (!rows) {
+      const counted = await this.engine.countTableFor(whole, countNeed(hourly, HOUR_MS));
+      if (!counted) return null;
+      const compiled = compileQuery(hourly, whole, { ...opts, ...counted });
+      rows = (await this.engine.run(compiled.sql, compiled.params, run)).rows;
+    }
     const wanted = (query.limit ?? DEFAULT_LIMIT) + 1;
     const asc = query.order === 'asc';
     let seen = 0;
@@ -256,6 +279,74 @@ export class QueryService {
           : { from: Math.max(range.from, time), to: range.to };
     }
     return range;
+  }
+
+  /**
+   * A counting query answered from the answer kept for its range's whole hours (computed and kept
+   * the first time) and a read of its partial hours at the ends only, merged as its own SQL would
+   * (partial.ts). Null where the engine cannot tell its objects' versions or read the ends apart,
+   * and, with `rollupsOnly`, where no rollup answers the whole hours: the query then runs whole.
+   */
+  private async fromParts(
+    query: Counting,
+    range: TimeRange,
+    grafana: { intervalMs?: number; maxDataPoints?: number },
+    signal?: AbortSignal,
+    rollupsOnly = false,
+  ): Promise<QueryResult | null> {
+    const { engine, answers } = this;
+    if (!answers || !engine.versionOf || !engine.countTableFor) return null;
+    const whole = {
+      from: Math.ceil(range.from / HOUR_MS) * HOUR_MS,
+      to: Math.floor(range.to / HOUR_MS) * HOUR_MS,
+    };
+    if (whole.from >= whole.to) return null;
+    const dialect = engine.dialect;
+    // A time series buckets every part by the whole range's step.
+    let stepMs: number | undefined;
+    if (query.type === 'timeseries') {
+      stepMs = bucketMs(query, range, { dialect, table: '', ...grafana });
+      query = { ...query, interval: `${stepMs / 1000}s` };
+    }
+    const need = countNeed(query, stepMs);
+    const atEnds = whole.from !== range.from || whole.to !== range.to;
+    const ends = atEnds ? await engine.countTableFor(range, { ...need, except: whole }) : null;
+    if (atEnds && !ends) return null;
+    const version = await engine.versionOf(whole);
+    if (version === null) return null;
+    const run = this.compiledRun(signal);
+    // What the partial answer depends on: not the refId, nor the cut applied after merging.
+    const shape = { ...query, refId: undefined, limit: undefined, maxSeries: undefined };
+    const key = JSON.stringify([shape, whole.from, whole.to, version]);
+    let middle = answers.get(key);
+    const kept = middle !== undefined;
+    let filesRead = 0;
+    if (!middle) {
+      const rollup = await engine.countTableFor(whole, need);
+      if (!rollup && rollupsOnly) return null;
+      const table = rollup ?? { table: await engine.tableFor(whole) };
+      const c = compileQuery(query, whole, { dialect, ...table, partial: true });
+      const r = await engine.run(c.sql, c.params, run);
+      filesRead += r.filesRead ?? 0;
+      middle = { columns: r.columns, rows: r.rows, executedSql: r.executedSql };
+      // Kept only if no object changed while it was read.
+      if ((await engine.versionOf(whole)) === version) answers.set(key, middle);
+    }
+    const parts = [middle];
+    let endSql = '';
+    if (ends) {
+      const c = compileQuery(query, range, { dialect, ...ends, partial: true });
+      const r = await engine.run(c.sql, c.params, run);
+      filesRead += r.filesRead ?? 0;
+      parts.push(r);
+      endSql = `\n-- the rest of the range, at its ends:\n${r.executedSql}`;
+    }
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      ...mergePartials(query, parts),
+      executedSql: `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${middle.executedSql}${endSql}`,
+      filesRead,
+    };
   }
 
   /**
@@ -331,16 +422,12 @@ export class QueryService {
     const range = this.range(body.range);
     const limit = typeof body.limit === 'number' ? Math.min(Math.max(1, body.limit), 1000) : 500;
     const topn = { type: 'topn' as const, field, limit, filters: filters?.data };
-    const counted = await this.counted(topn, range, {});
-    const table = counted ?? { table: await this.engine.tableFor(range) };
-    const compiled = compileQuery(topn, range, { dialect: this.engine.dialect, ...table });
-    const result = await this.engine
-      .run(compiled.sql, compiled.params, this.compiledRun(signal))
-      .catch((err: unknown) => {
-        if (err instanceof QueryBusyError) throw new Unavailable(err.message);
-        throw err;
-      });
+    const result = await this.variableValues(topn, range, signal).catch((err: unknown) => {
+      if (err instanceof QueryBusyError) throw new Unavailable(err.message);
+      throw err;
+    });
     const seen = result.rows.map((r) => String(r[0])).filter((v) => v !== 'null');
+
     // Actions and areas also offer the whole catalog, seen in the range or not.
     const catalog: Record<(typeof CATALOG_VARIABLES)[number], string[]> = {
       actions: ACTIONS.map((a) => a.action),
@@ -348,6 +435,20 @@ export class QueryService {
     };
     const all = name in catalog ? [...new Set([...seen, ...catalog[name as keyof typeof catalog]])] : seen;
     return { values: all.map((v) => ({ text: v, value: v })) };
+  }
+
+  /** A variable's values: its field's top values in the range. */
+  private async variableValues(
+    topn: Extract<Query, { type: 'topn' }>,
+    range: TimeRange,
+    signal?: AbortSignal,
+  ): Promise<{ rows: unknown[][] }> {
+    const parts = await this.fromParts(topn, range, {}, signal);
+    if (parts) return parts;
+    const counted = await this.counted(topn, range, {});
+    const table = counted ?? { table: await this.engine.tableFor(range) };
+    const compiled = compileQuery(topn, range, { dialect: this.engine.dialect, ...table });
+    return this.engine.run(compiled.sql, compiled.params, this.compiledRun(signal));
   }
 
   /** Severities (all four), and rules: the built-in ones plus those with alerts in the range. */

@@ -4,6 +4,7 @@ import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
 import { columnsOf, type GroupField } from './fields.js';
 import type { FilterKey } from '../api/contract.js';
+import { LIMITS } from '../api/contract.js';
 import {
   DEFAULT_LIMIT,
   QueryValidationError,
@@ -45,6 +46,11 @@ export interface CompileOptions {
   applied?: readonly FilterKey[];
   /** Raw SQL's `$__rollup`, where the engine keeps one for the range (else the events, counted one by one). */
   rollup?: string;
+  /**
+   * A counting query's answer over a part of its range, in the form mergePartials (partial.ts)
+   * adds to the other parts' answers: every group, unranked and uncut; a distinct count's values.
+   */
+  partial?: boolean;
 }
 
 /** The stored column each filter reads. */
@@ -278,7 +284,7 @@ export function compileQuery(
         params.push(...bucketParams);
         const w = where(range, query.filters, d, params);
         return {
-          sql: `SELECT ${bucket} AS time, ${count} AS count\nFROM ${opts.table}\nWHERE ${w}\nGROUP BY 1\nORDER BY 1`,
+          sql: `SELECT ${bucket} AS time, ${count} AS count\nFROM ${opts.table}\nWHERE ${w}\nGROUP BY 1${opts.partial ? '' : '\nORDER BY 1'}`,
           params,
         };
       }
@@ -288,7 +294,8 @@ export function compileQuery(
       // Counted per (bucket, series) first: the ranking and the "other" fold then work on a few
       // thousand groups, not on every matching row.
       const inner = `SELECT ${bucket} AS time, ${fieldExpr(field)} AS series, ${count} AS n\n  FROM ${fromClause(opts.table, field, d)}\n  WHERE ${w1}\n  GROUP BY 1, 2`;
-      const maxSeries = intOutsideWhere(d, query.maxSeries ?? 10, params);
+      if (opts.partial) return { sql: inner, params };
+      const maxSeries = intOutsideWhere(d, query.maxSeries ?? LIMITS.maxSeries.default, params);
       // The largest series by their own counts; the rest are summed into "other".
       return {
         sql:
@@ -301,7 +308,12 @@ export function compileQuery(
     }
     case 'topn': {
       const w = where(range, query.filters, d, params);
-      const lim = intOutsideWhere(d, query.limit ?? 10, params);
+      if (opts.partial)
+        return {
+          sql: `SELECT ${fieldExpr(query.field)} AS value, ${count} AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1`,
+          params,
+        };
+      const lim = intOutsideWhere(d, query.limit ?? LIMITS.topn.default, params);
       return {
         sql: `SELECT ${fieldExpr(query.field)} AS value, ${count} AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ${lim}`,
         params,
@@ -313,6 +325,11 @@ export function compileQuery(
     case 'stat': {
       const w = where(range, query.filters, d, params);
       const field = query.metric === 'distinct' ? query.field : undefined;
+      if (field && opts.partial)
+        return {
+          sql: `SELECT ${fieldExpr(field)} AS value\nFROM ${fromClause(opts.table, field, d)}\nWHERE ${w}\nGROUP BY 1`,
+          params,
+        };
       const value = field ? `count(DISTINCT ${fieldExpr(field)})` : count;
       return {
         sql: `SELECT ${value} AS value\nFROM ${fromClause(opts.table, field, d)}\nWHERE ${w}`,

@@ -161,15 +161,17 @@ export class Rollups {
   ): Promise<CountTable | null> {
     if (this.closed) return null;
     if (need.bodyContains !== undefined) return this.textTableFor(range, need, files);
-    if (need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
+    const except = need.except;
+    // The ends alone are read event by event: any bucket width.
+    if (!except && need.stepMs !== undefined && need.stepMs % HOUR_MS !== 0) return null;
     const level = LEVELS.find(
       (l) => need.columns.every((c) => l.columns.includes(c)) && (!need.bounds || l === WIDEST),
     );
     if (!level) return null;
-    const fullFrom = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
-    const fullTo = Math.floor(range.to / HOUR_MS) * HOUR_MS;
-    if (fullFrom >= fullTo || files.length === 0) return null;
-    const ids = await this.builtIds(files, 'events');
+    const fullFrom = except?.from ?? Math.ceil(range.from / HOUR_MS) * HOUR_MS;
+    const fullTo = except?.to ?? Math.floor(range.to / HOUR_MS) * HOUR_MS;
+    if (!except && (fullFrom >= fullTo || files.length === 0)) return null;
+    const ids = except ? [] : await this.builtIds(files, 'events');
     if (!ids) return null;
     const cols = `ts, dt, ${quoted(level.columns)}`;
     // One part per table and span, each a single time range: DuckDB skips a stored table's row
@@ -217,7 +219,13 @@ export class Rollups {
     const dayTo = Math.floor(range.to / DAY_MS) * DAY_MS;
     const hourBefore = Math.floor(range.from / HOUR_MS) * HOUR_MS;
     const hourAfter = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
-    if ((need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo) {
+    if (except) {
+      await end(hourBefore, Math.min(except.from, hourAfter));
+      await end(Math.max(except.to, hourBefore), hourAfter);
+      // Nothing at the ends: no rows, the same columns.
+      if (parts.length === 0)
+        parts.push(`SELECT ${cols}, ${event} FROM ${this.schema}.${EVENTS_LEVEL} WHERE false`);
+    } else if ((need.stepMs === undefined || need.stepMs % DAY_MS === 0) && dayFrom < dayTo) {
       read(daily(level), dayFrom, dayTo);
       if (level === LEVELS[0]) {
         await end(hourBefore, dayFrom);
@@ -263,14 +271,21 @@ export class Rollups {
     });
     if (missing) return null;
     const cols = `ts, dt, ${quoted(WIDEST.columns)}`;
-    // Whole hours around the range: the query's own filter keeps its exact bounds.
+    // Whole hours around the range (the query's own filter keeps its exact bounds), or its ends.
     const from = Math.floor(range.from / HOUR_MS) * HOUR_MS;
     const to = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
-    return {
-      table: `(SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.schema}.${TEXT_LEVEL} WHERE text = ${text} AND src IN (${ids.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)})`,
-      weight: WEIGHT,
-      applied: ['bodyContains'],
-    };
+    const { except } = need;
+    const spans = except
+      ? [
+          [from, Math.min(except.from, to)],
+          [Math.max(except.to, from), to],
+        ]
+      : [[from, to]];
+    const parts = spans.map(
+      ([a, b]) =>
+        `SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.schema}.${TEXT_LEVEL} WHERE text = ${text} AND src IN (${ids.join(', ')}) AND ts >= ${at(a as number)} AND ts < ${at(b as number)}`,
+    );
+    return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT, applied: ['bodyContains'] };
   }
 
   /**

@@ -23,7 +23,7 @@ import { EVENTS_FOLDER } from '../../../shared/layout/layout.js';
 import { listedParquetFiles } from '../../integrity/listed-files.js';
 import type { RollupStatus } from '../../../shared/api/contract.js';
 import { Rollups } from './duckdb-rollups.js';
-import { Statements } from './duckdb-statements.js';
+import { Statements, objectIdentity } from './duckdb-statements.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -211,6 +211,16 @@ export class DuckDbEngine implements QueryEngine {
     );
     if (counted) this.remember(counted.table, 'rollup');
     return counted;
+  }
+
+  /**
+   * The identities (path, size, mtime, inode) of the objects holding the range's events: objects
+   * are written whole and renamed in, so any change to them changes this. Null when one cannot be
+   * read (gone between the listing and the stat): the caller does without.
+   */
+  async versionOf(range: TimeRange): Promise<string | null> {
+    const ids = (await this.listObjects(range)).map(objectIdentity);
+    return ids.includes(null) ? null : ids.join('\n');
   }
 
   /** How far the rollups are built (null: off). */
