@@ -194,6 +194,11 @@ describe('DuckDB hourly rollups', () => {
       const used = await compare(range, bodyQs);
       expect([...used].sort()).toEqual(bodyQs.map((q) => q.refId).sort());
     }
+    // A text first asked over one day: every object's copy follows, so a wider range reads it.
+    const agentQs: Q[] = [{ refId: 'body-agent', type: 'stat', filters: { bodyContains: 'agent' } }];
+    expect((await compare(ranges.withinAnHour, agentQs)).size).toBe(0);
+    await rolled.rollupsSettled();
+    expect([...(await compare(ranges.partial, agentQs))]).toEqual(['body-agent']);
     const admins = await withRollups.query({
       range: { from: iso(ranges.whole.from), to: iso(ranges.whole.to) },
       queries: [bodyQs[0] as Q],

@@ -51,14 +51,20 @@ const LEVELS: { name: string; columns: readonly ColumnName[] }[] = [
 const WIDEST = LEVELS[LEVELS.length - 1] as (typeof LEVELS)[number];
 /**
  * The widest rollup's columns per event, at the event's own time, in DuckDB's storage sorted by
- * time, for the objects that hold the ends of the ranges asked lately: a range's partial hours and
- * days at its ends (every range Grafana sends: now-30d to now) read a few of its rows instead of
- * opening those objects. Copied when a range's end first falls in an object (most of the cost of
- * a copy is DuckDB compressing the strings: a few hundred ms for a day of 100k events), and only
- * for so many objects, the least recently used dropped.
+ * time, for the hours of objects that hold the ends of the ranges asked lately: a range's partial
+ * hours and days at its ends (every range Grafana sends: now-30d to now) read a few of its rows
+ * instead of opening those objects. Copied an hour of an object at a time when a range's end first
+ * falls there (an hour, not the object: most of the cost of a copy is DuckDB compressing the
+ * strings, a few hundred ms for a whole day of 100k events, which a query running beside it
+ * feels), and only for so many hours, the least recently used dropped.
  */
 const EVENTS_LEVEL = 'closer_rollup_events';
-const EDGE_OBJECTS = 64;
+const EDGE_HOURS = 768;
+/**
+ * The worker lets queries go first: before each piece of work it waits while one runs, up to this
+ * long (then works anyway, so that a steady stream of queries does not starve it).
+ */
+const YIELD_MS = 250;
 /**
  * The widest rollup's columns per event, for the events whose request body holds a text a counting
  * query asked about ("role changes naming ADMIN"): no rollup can keep free text, and reading every
@@ -75,6 +81,8 @@ const WEIGHT = 'n';
 /** The copy of the alerts the detection rules stored. */
 const ALERTS = 'closer_alerts';
 type Kind = 'events' | 'alerts' | 'edges' | 'text';
+/** An hour of an object's events copied into EVENTS_LEVEL. */
+const edgeKey = (id: number, hour: number) => `${id}:${hour}`;
 
 export class Rollups {
   private nextId = 1;
@@ -82,7 +90,8 @@ export class Rollups {
   private readonly built = new Map<string, number>();
   private readonly failed = new Set<string>();
   /** The objects whose events are in EVENTS_LEVEL, by id, least recently used first. */
-  private readonly edgeCopies = new Set<number>();
+  /** Hours copied (edgeKey), least recently used first. */
+  private readonly edgeCopies = new Set<string>();
   private readonly edgesFailed = new Set<number>();
   /** The texts whose matching events are (being) copied, by needle: their id, least recently asked first. */
   private readonly texts = new Map<string, number>();
@@ -93,7 +102,10 @@ export class Rollups {
   private readonly textsToDelete: number[] = [];
   private nextText = 1;
   /** By kind and identity: the object's path, what to do with it and its identity (and text). */
-  private readonly queue = new Map<string, { file: string; kind: Kind; key: string; needle?: string }>();
+  private readonly queue = new Map<
+    string,
+    { file: string; kind: Kind; key: string; needle?: string; hour?: number }
+  >();
   private working: Promise<void> | null = null;
   private closed = false;
 
@@ -102,6 +114,8 @@ export class Rollups {
     private readonly schema: string,
     private readonly readObjects: (files: string[]) => string,
     private readonly onError: (message: string) => void,
+    /** Whether a query is running now (the worker waits for it: YIELD_MS). */
+    private readonly busy: () => boolean = () => false,
   ) {}
 
   /**
@@ -113,6 +127,7 @@ export class Rollups {
     schema: string,
     readObjects: (files: string[]) => string,
     onError: (message: string) => void,
+    busy?: () => boolean,
   ): Promise<Rollups> {
     const typeOf = (name: string) => {
       const spec = EVENT_COLUMNS.find((c) => c.name === name);
@@ -136,7 +151,7 @@ export class Rollups {
           `CREATE TABLE ${schema}.${table} (src INTEGER, ts ${typeOf('ts')}, dt VARCHAR, ${cols}, ${WEIGHT} BIGINT${bounds})`,
         );
     }
-    return new Rollups(conn, schema, readObjects, onError);
+    return new Rollups(conn, schema, readObjects, onError, busy);
   }
 
   status(): RollupStatus {
@@ -193,15 +208,25 @@ export class Rollups {
       if (from >= to) return;
       const objects = await edges({ from, to });
       if (objects.length === 0) return;
+      const hours: number[] = [];
+      for (let h = Math.floor(from / HOUR_MS) * HOUR_MS; h < to; h += HOUR_MS) hours.push(h);
+      let whole = true;
       const copied = objects.map((f) => {
         const key = objectIdentity(f);
         const id = key === null ? undefined : this.built.get(key);
-        if (id !== undefined && this.edgeCopies.has(id)) return id;
-        if (key !== null && id !== undefined && !this.edgesFailed.has(id)) this.enqueue(key, f, 'edges');
-        return undefined;
+        if (id === undefined || key === null) {
+          whole = false;
+          return -1;
+        }
+        for (const h of hours)
+          if (!this.edgeCopies.has(edgeKey(id, h))) {
+            whole = false;
+            if (!this.edgesFailed.has(id)) this.enqueue(key, f, 'edges', undefined, h);
+          }
+        return id;
       });
-      if (copied.every((id) => id !== undefined)) {
-        for (const id of copied) this.touchEdges(id);
+      if (whole) {
+        for (const id of copied) for (const h of hours) this.touchEdges(edgeKey(id, h));
         read(EVENTS_LEVEL, from, to, event, copied);
       } else
         parts.push(
@@ -256,6 +281,7 @@ export class Rollups {
     const ids = await this.builtIds(files, 'events');
     if (!ids) return null;
     let text = this.texts.get(needle);
+    const fresh = text === undefined;
     if (text === undefined) {
       text = this.nextText++;
       this.dropTexts();
@@ -269,6 +295,11 @@ export class Rollups {
       const key = objectIdentity(files[i] as string);
       if (key !== null) this.enqueue(key, files[i] as string, 'text', needle);
     });
+    // A text asked once is asked again over other ranges (the panel's next time range): the other
+    // objects' copies follow the range's, in the background.
+    if (fresh)
+      for (const [key, id] of this.built)
+        if (!ids.includes(id)) this.enqueue(key, identityPath(key), 'text', needle);
     if (missing) return null;
     const cols = `ts, dt, ${quoted(WIDEST.columns)}`;
     // Whole hours around the range (the query's own filter keeps its exact bounds), or its ends.
@@ -340,17 +371,21 @@ export class Rollups {
     return missing ? null : ids;
   }
 
-  private enqueue(key: string, file: string, kind: Kind, needle?: string): void {
+  private enqueue(key: string, file: string, kind: Kind, needle?: string, hour?: number): void {
     const at =
-      kind === 'edges' ? `edges${SEP}${key}` : kind === 'text' ? `text${SEP}${needle}${SEP}${key}` : key;
-    this.queue.set(at, { file, kind, key, needle });
+      kind === 'edges'
+        ? `edges${SEP}${key}${SEP}${hour}`
+        : kind === 'text'
+          ? `text${SEP}${needle}${SEP}${key}`
+          : key;
+    this.queue.set(at, { file, kind, key, needle, hour });
     this.kick();
   }
 
-  /** The object's copy was used now: the last to be dropped. */
-  private touchEdges(id: number): void {
-    this.edgeCopies.delete(id);
-    this.edgeCopies.add(id);
+  /** The hour's copy was used now: the last to be dropped. */
+  private touchEdges(hour: string): void {
+    this.edgeCopies.delete(hour);
+    this.edgeCopies.add(hour);
   }
 
   /** One worker at a time; one queued while the last was finishing starts another. */
@@ -379,10 +414,13 @@ export class Rollups {
         await this.conn.run(`CHECKPOINT ${this.schema}`).catch(() => undefined);
         return;
       }
-      const [at, { file, kind, key, needle }] = next.value;
+      // Queries first: a piece of work waits while one runs (up to YIELD_MS).
+      for (let waited = 0; this.busy() && waited < YIELD_MS && !this.closed; waited += 5)
+        await new Promise((r) => setTimeout(r, 5));
+      const [at, { file, kind, key, needle, hour }] = next.value;
       this.queue.delete(at);
       if (kind === 'edges') {
-        await this.copyEdges(key, file);
+        await this.copyEdges(key, file, hour ?? 0);
         continue;
       }
       if (kind === 'text') {
@@ -426,16 +464,16 @@ export class Rollups {
   }
 
   /**
-   * The events of a rolled-up object into EVENTS_LEVEL (sorted by time, so that a range's end
-   * skips the rest by the table's min/max per row group); the least recently used copy beyond
-   * EDGE_OBJECTS goes. One that fails is not tried again (its ends read the object).
+   * The events of an hour of a rolled-up object into EVENTS_LEVEL (sorted by time, so that a
+   * range's end skips the rest by the table's min/max); the least recently used hours beyond
+   * EDGE_HOURS go. An object whose copy fails is not tried again (its ends read the object).
    */
-  private async copyEdges(key: string, file: string): Promise<void> {
+  private async copyEdges(key: string, file: string, hour: number): Promise<void> {
     const id = this.built.get(key);
-    if (id === undefined || this.edgeCopies.has(id) || this.edgesFailed.has(id)) return;
+    if (id === undefined || this.edgeCopies.has(edgeKey(id, hour)) || this.edgesFailed.has(id)) return;
     try {
       await this.conn.run(
-        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${quoted(WIDEST.columns)} FROM ${this.readObjects([file])} ORDER BY ts`,
+        `INSERT INTO ${this.schema}.${EVENTS_LEVEL} SELECT ${id}, ts, dt, ${quoted(WIDEST.columns)} FROM ${this.readObjects([file])} WHERE ts >= ${at(hour)} AND ts < ${at(hour + HOUR_MS)} ORDER BY ts`,
       );
     } catch (err) {
       this.edgesFailed.add(id);
@@ -444,11 +482,15 @@ export class Rollups {
     }
     // A query takes the copy only once it is listed here, whole. A copy dropped is the least
     // recently used: one a query just took is the most.
-    this.edgeCopies.add(id);
-    const over = [...this.edgeCopies].slice(0, Math.max(0, this.edgeCopies.size - EDGE_OBJECTS));
+    this.edgeCopies.add(edgeKey(id, hour));
+    const over = [...this.edgeCopies].slice(0, Math.max(0, this.edgeCopies.size - EDGE_HOURS));
     if (over.length === 0) return;
     for (const old of over) this.edgeCopies.delete(old);
-    await this.conn.run(`DELETE FROM ${this.schema}.${EVENTS_LEVEL} WHERE src IN (${over.join(', ')})`);
+    const gone = over.map((k) => {
+      const [src, h] = k.split(':').map(Number) as [number, number];
+      return `(src = ${src} AND ts >= ${at(h)} AND ts < ${at(h + HOUR_MS)})`;
+    });
+    await this.conn.run(`DELETE FROM ${this.schema}.${EVENTS_LEVEL} WHERE ${gone.join(' OR ')}`);
   }
 
   /**
@@ -514,10 +556,9 @@ export class Rollups {
         this.built.delete(k);
       }
     if (stale.length === 0) return;
-    for (const id of stale) {
-      this.edgeCopies.delete(id);
-      this.edgesFailed.delete(id);
-    }
+    const gone = new Set(stale);
+    for (const k of [...this.edgeCopies]) if (gone.has(Number(k.split(':')[0]))) this.edgeCopies.delete(k);
+    for (const id of stale) this.edgesFailed.delete(id);
     for (const copies of this.textCopies.values()) for (const id of stale) copies.delete(id);
     for (const table of [ALERTS, EVENTS_LEVEL, TEXT_LEVEL, ...LEVELS.flatMap((l) => [l.name, daily(l)])])
       await this.conn.run(`DELETE FROM ${this.schema}.${table} WHERE src IN (${stale.join(', ')})`);

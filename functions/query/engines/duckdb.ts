@@ -128,6 +128,11 @@ export class DuckDbEngine implements QueryEngine {
     });
   }
 
+  /** A query holds a connection now. */
+  private running(): boolean {
+    return this.idle.length < this.all.length;
+  }
+
   private release(conn: DuckDBConnection): void {
     const next = this.waiting.shift();
     if (next) next.resolve(conn);
@@ -188,11 +193,15 @@ export class DuckDbEngine implements QueryEngine {
     let builder: DuckDBConnection | null = null;
     if (rollupDir) {
       builder = await instance.connect();
-      rollups = await Rollups.create(builder, ROLLUP_DB, readParquet, (m) =>
-        options.onWarning?.(m.split(dir + path.sep).join('')),
+      rollups = await Rollups.create(
+        builder,
+        ROLLUP_DB,
+        readParquet,
+        (m) => options.onWarning?.(m.split(dir + path.sep).join('')),
+        () => engine.running(),
       );
     }
-    return new DuckDbEngine(
+    const engine = new DuckDbEngine(
       instance,
       [conn, ...more],
       dir,
@@ -201,6 +210,7 @@ export class DuckDbEngine implements QueryEngine {
       rollupDir,
       builder,
     );
+    return engine;
   }
 
   /** A rollup for a counting query over the range, when one keeps every column it reads. */
