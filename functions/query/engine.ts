@@ -102,6 +102,11 @@ export interface QueryEngine {
   readonly latestFirst?: boolean;
   /** The table expression for queries over this range (DuckDB: only that range's day files). */
   tableFor(range: TimeRange): Promise<string>;
+  /**
+   * A copy of the range's events kept for the events panels (every column they show or filter
+   * by, its rows of one action together), or null where there is none yet (tableFor answers).
+   */
+  eventsTableFor?(range: TimeRange): Promise<string | null>;
   /** The detections table (alerts the rules raised) for this range, as tableFor is for the events. */
   detectionsTableFor(range: TimeRange): Promise<string>;
   /**

@@ -93,7 +93,8 @@ export function columnsRead(query: Extract<Query, { type: 'stat' | 'topn' | 'tim
   return [...out];
 }
 
-const EVENT_COLUMNS_SHOWN = [
+/** The columns an events query returns. */
+export const EVENT_COLUMNS_SHOWN = [
   'ts',
   'event_id',
   'action',

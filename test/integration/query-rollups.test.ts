@@ -346,7 +346,10 @@ describe('DuckDB hourly rollups', () => {
     const whole = new QueryService(Object.create(plain, { latestFirst: { value: false } }) as DuckDbEngine, {
       maxQueriesPerRequest: 200,
     });
-    const [rare] = await seen('action', 40).then((a) => a.slice(-1));
+    const actions = await seen('action', 40);
+    const copied: string[] = [];
+    let unionsSeen = 0;
+    const rare = actions[actions.length - 1] as string;
     const qs = [
       { refId: 'latest', type: 'events', limit: 5 },
       { refId: 'latest-500', type: 'events', limit: 500 },
@@ -358,19 +361,42 @@ describe('DuckDB hourly rollups', () => {
         filters: { actions: [rare], outcomes: ['failure', 'success'] },
       },
       { refId: 'rare-asc', type: 'events', limit: 50, order: 'asc', filters: { actions: [rare] } },
+      // Several actions: asked one by one of the copy by action, merged.
+      { refId: 'some', type: 'events', limit: 40, filters: { actions: actions.slice(0, 3) } },
+      {
+        refId: 'some-asc',
+        type: 'events',
+        limit: 20,
+        order: 'asc',
+        filters: { actions: actions.slice(2, 4) },
+      },
+      {
+        refId: 'many',
+        type: 'events',
+        limit: 60,
+        filters: { actions: actions.slice(0, 12), outcomes: ['success'] },
+      },
       { refId: 'all', type: 'events', limit: 10_000, filters: { outcomes: ['failure'] } },
       { refId: 'none', type: 'events', limit: 10, filters: { userIds: ['nobody'] } },
       // Body text is in no rollup: the newest hour, day and week are tried in turn.
       { refId: 'body', type: 'events', limit: 30, filters: { bodyContains: 'a' } },
       { refId: 'body-asc', type: 'events', limit: 3000, order: 'asc', filters: { bodyContains: 'e' } },
     ];
+    // Twice: first from the objects, then (once copied) from the copy by action.
     for (const range of [
       { from: START + 11 * 60_000, to: NOW + 5 * HOUR - 7 * 60_000 },
       { from: START + 5 * HOUR + 60_000, to: START + 5 * HOUR + 20 * 60_000 },
       { from: START, to: START + 3 * DAY },
+      { from: START + 11 * 60_000, to: NOW + 5 * HOUR - 7 * 60_000 },
+      { from: START + 5 * HOUR + 60_000, to: START + 5 * HOUR + 20 * 60_000 },
+      { from: START, to: START + 3 * DAY },
     ]) {
+      await rolled.rollupsSettled();
       const body = { range: { from: iso(range.from), to: iso(range.to) }, queries: qs };
       const [a, b] = await Promise.all([withRollups.query(body), whole.query(body)]);
+      const sql = (id: string) => String(a.results[id]?.frames[0]?.meta.executedQueryString ?? '');
+      copied.push(...['rare', 'some', 'some-asc', 'many'].filter((id) => /\bevents_copy\b/.test(sql(id))));
+      unionsSeen += (sql('some').match(/UNION ALL/g) ?? []).length;
       for (const q of qs) {
         expect(a.results[q.refId]?.status).toBe(200);
         expect({ refId: q.refId, frames: strip(a.results[q.refId]?.frames ?? []) }).toEqual({
@@ -382,6 +408,9 @@ describe('DuckDB hourly rollups', () => {
       const files = (r: typeof a) => r.results.latest?.frames[0]?.meta.custom?.filesRead as number;
       if (range.to - range.from > DAY) expect(files(a)).toBeLessThan(files(b));
     }
+    // One action, and three or two one by one; twelve, more than it asks apart, from the objects.
+    expect([...new Set(copied)].sort()).toEqual(['rare', 'some', 'some-asc']);
+    expect(unionsSeen).toBeGreaterThan(0);
   }, 120_000);
 
   it('keeps a copy of the alerts and answers the detections queries from it as the files do', async () => {

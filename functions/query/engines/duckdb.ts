@@ -269,6 +269,13 @@ export class DuckDbEngine implements QueryEngine {
     return this.tableOf(await this.listObjects(range), EMPTY_TABLE, SHOWN_TABLE);
   }
 
+  /** The range's events from their copy by action (duckdb-rollups.ts), once every object has one. */
+  async eventsTableFor(range: TimeRange): Promise<string | null> {
+    const copied = this.rollups?.eventsFor(await this.listObjects(range)) ?? null;
+    if (copied) this.remember(copied, 'events_copy');
+    return copied;
+  }
+
   /** The alerts' files: an alert's day is its window's, up to a week before its first event. */
   async detectionsTableFor(range: TimeRange): Promise<string> {
     const bounds = dtBounds({ from: Math.max(0, range.from - 7 * DAY_MS), to: range.to });
