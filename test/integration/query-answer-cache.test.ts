@@ -104,6 +104,19 @@ async function compare(range: { from: number; to: number }, qs: Q[]): Promise<Se
   return kept;
 }
 
+describe('serve at start', () => {
+  it('copies the newest objects by action for the events panels, before any asks', async () => {
+    const body = {
+      range: { from: iso(NOW - 30 * HOUR), to: iso(NOW) },
+      queries: [{ refId: 'A', type: 'events', limit: 20, filters: { actions: ['agent_login'] } }],
+    };
+    const [a, b] = [await cached.query(body), await whole.query(body)];
+    expect(a.results.A?.frames[0]?.meta.executedQueryString).toMatch(/\bFROM events_copy\b/);
+    expect(strip(a.results.A?.frames ?? [])).toBe(strip(b.results.A?.frames ?? []));
+    expect(a.results.A?.frames[0]?.fields[0]?.values.length).toBe(20);
+  });
+});
+
 describe('the answer cache', () => {
   it('answers moving ranges exactly as whole reads do, asking only the ends again', async () => {
     const qs = questions();

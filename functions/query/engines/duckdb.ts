@@ -245,7 +245,10 @@ export class DuckDbEngine implements QueryEngine {
   async warmRollups(): Promise<void> {
     if (!this.rollups) return;
     const all = { from: 0, to: Date.now() + DAY_MS };
-    await this.rollups.enqueueAll(await this.listObjects(all));
+    const objects = await this.listObjects(all);
+    await this.rollups.enqueueAll(objects);
+    // The newest objects, which the events panels read, copied by action behind them.
+    this.rollups.copyFirst(objects);
     await this.rollups.enqueueAll(await this.filesOf(DETECTIONS_ROOT, dtBounds(all)), 'alerts');
   }
 
