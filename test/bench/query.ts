@@ -61,6 +61,7 @@ const { values: flags } = parseArgs({
     es: { type: 'string', default: 'on' },
     ranges: { type: 'string', default: 'moving' },
     'api-root': { type: 'string' },
+    'times-json': { type: 'string' },
     'es-heap': { type: 'string' },
     'es-home': { type: 'string' },
   },
@@ -90,6 +91,7 @@ if (flags.help) {
                          data's end, a UTC midnight
   --api-root DIR         the source tree whose query API is timed beside Elasticsearch (default
                          this one): an older checkout gives the "before" figures on the same data
+  --times-json FILE      also write every timed run of both sides, in order, to FILE (JSON)
   --es-home DIR          path.home of the node the bench starts, kept so its index is reused
                          (default $TMPDIR/closer-audit-bench-query-es-home)
   --es-heap SIZE         heap of the node the bench starts (ES_HEAP, default 1g)
@@ -713,6 +715,21 @@ async function sideBySide(m: Marker): Promise<void> {
       log,
     });
     const rss = await api.peakRss();
+    if (flags['times-json'])
+      await fs.writeFile(
+        flags['times-json'],
+        JSON.stringify(
+          results.flatMap((r) =>
+            r.timings.map((t) => ({
+              window: r.window.label,
+              dashboard: t.panel.dashboard,
+              panel: t.panel.name,
+              es: t.es,
+              api: t.api,
+            })),
+          ),
+        ),
+      );
     const summary = reportSideBySide(results);
     const head = table([
       [

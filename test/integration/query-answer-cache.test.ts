@@ -12,6 +12,7 @@ import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import type { Query } from '../../shared/query/model.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
 import { tmpDir } from '../support/tmp.js';
+import { sameAnswers, strip } from '../support/same-answers.js';
 
 const DAY = 24 * HOUR;
 const START = Date.UTC(2026, 8, 14);
@@ -44,8 +45,6 @@ afterAll(async () => {
 
 type Q = Exclude<Query, { type: 'sql' | 'detections' }> & { refId: string };
 const iso = (ms: number) => new Date(ms).toISOString();
-const strip = (frames: unknown[]) =>
-  JSON.stringify(frames.map((f) => ({ ...(f as object), meta: undefined })));
 
 function questions(): Q[] {
   const filters = [
@@ -85,23 +84,12 @@ function questions(): Q[] {
 async function compare(range: { from: number; to: number }, qs: Q[]): Promise<Set<string>> {
   const body = { range: { from: iso(range.from), to: iso(range.to) }, intervalMs: 60_000, queries: qs };
   const [a, b] = [await cached.query(body), await whole.query(body)];
-  const kept = new Set<string>();
-  for (const q of qs) {
-    const x = a.results[q.refId];
-    const y = b.results[q.refId];
-    expect({ refId: q.refId, status: x?.status, error: x?.error }).toEqual({
-      refId: q.refId,
-      status: 200,
-      error: undefined,
-    });
-    expect({ refId: q.refId, frames: strip(x?.frames ?? []) }).toEqual({
-      refId: q.refId,
-      frames: strip(y?.frames ?? []),
-    });
-    const sql = String(x?.frames[0]?.meta.executedQueryString ?? '');
-    if (/an answer kept since it was asked/.test(sql)) kept.add(q.refId);
-  }
-  return kept;
+  return sameAnswers(
+    a,
+    b,
+    qs.map((q) => q.refId),
+    /an answer kept since it was asked/,
+  );
 }
 
 describe('serve at start', () => {

@@ -18,6 +18,7 @@ import type { Query } from '../../shared/query/model.js';
 import { HOUR, ingestContext } from '../support/ingest.js';
 import { ROOT, cli } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
+import { sameAnswers, strip } from '../support/same-answers.js';
 
 const DAY = 24 * HOUR;
 const START = Date.UTC(2026, 8, 14);
@@ -107,30 +108,16 @@ async function questions(): Promise<Q[]> {
   return out;
 }
 
-const strip = (frames: unknown[]) =>
-  JSON.stringify(frames.map((f) => ({ ...(f as object), meta: undefined })));
-
 /** Asks both services; returns the refIds the rollups answered. */
 async function compare(range: { from: number; to: number }, qs: Q[]): Promise<Set<string>> {
   const body = { range: { from: iso(range.from), to: iso(range.to) }, intervalMs: HOUR, queries: qs };
   const [a, b] = await Promise.all([withRollups.query(body), without.query(body)]);
-  const used = new Set<string>();
-  for (const q of qs) {
-    const x = a.results[q.refId];
-    const y = b.results[q.refId];
-    expect({ refId: q.refId, status: x?.status, error: x?.error }).toEqual({
-      refId: q.refId,
-      status: 200,
-      error: undefined,
-    });
-    expect({ refId: q.refId, frames: strip(x?.frames ?? []) }).toEqual({
-      refId: q.refId,
-      frames: strip(y?.frames ?? []),
-    });
-    const sql = String(x?.frames[0]?.meta.executedQueryString ?? '');
-    if (/\bFROM rollup\b/.test(sql)) used.add(q.refId);
-  }
-  return used;
+  return sameAnswers(
+    a,
+    b,
+    qs.map((q) => q.refId),
+    /\bFROM rollup\b/,
+  );
 }
 
 describe('DuckDB hourly rollups', () => {

@@ -5,6 +5,7 @@
 // across the parts' boundary.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { bindAll } from '../../functions/query/engines/duckdb.js';
 import { compileQuery } from '../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../shared/query/dialect.js';
 import type { Query } from '../../shared/query/model.js';
@@ -49,13 +50,7 @@ afterAll(() => {
 
 async function run(sql: string, params: Param[]): Promise<PartialResult> {
   const prepared = await conn.prepare(sql);
-  params.forEach((p, i) => {
-    const at = i + 1;
-    if (p.type === 'string') prepared.bindVarchar(at, p.value);
-    else if (p.type === 'int') prepared.bindBigInt(at, BigInt(p.value));
-    else if (p.type === 'bool') prepared.bindBoolean(at, p.value);
-    else prepared.bindDouble(at, p.value);
-  });
+  bindAll(prepared, params);
   const reader = await prepared.runAndReadAll();
   const rows = reader
     .getRowsJS()

@@ -70,7 +70,7 @@ const EDGE_HOURS = 768;
  * The worker lets queries go first: before each piece of work it waits while one runs, up to this
  * long (then works anyway, so that a steady stream of queries does not starve it).
  */
-const YIELD_MS = 250;
+const YIELD_MS = 50;
 /**
  * The widest rollup's columns per event, for the events whose request body holds a text a counting
  * query asked about ("role changes naming ADMIN"): no rollup can keep free text, and reading every
@@ -87,11 +87,12 @@ const TEXT_MAX_SHARE = 0.2;
  * are then together, where a day object sorted by time spreads them over the whole day, and DuckDB
  * decodes every column of every row in the range to keep a few hundred (15 ms for the newest 500
  * role changes of a month; 2 ms from the copy). Copied when an events query first reads an object,
- * for objects of so many bytes in all (a few days of 10M events over 90 days), the least recently
- * used dropped; a range whose objects hold more than half of that reads them.
+ * for objects of so many bytes in all (two days of 10M events over 90 days: the copies' memory
+ * counts against serve's), the least recently used dropped; a range whose objects hold more than
+ * that reads them.
  */
 const EVENTS_COPY = 'closer_events_copy';
-const EVENTS_COPY_BYTES = 32 * 2 ** 20;
+const EVENTS_COPY_BYTES = 9 * 2 ** 20;
 const EVENTS_COPY_COLUMNS = [
   ...new Set<ColumnName | 'dt'>(['ts', 'dt', ...EVENT_COLUMNS_SHOWN, ...Object.values(FILTER_COLUMNS)]),
 ];
@@ -370,7 +371,7 @@ export class Rollups {
     if (this.closed || files.length === 0) return null;
     let bytes = 0;
     for (const file of files) bytes += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-    if (bytes > EVENTS_COPY_BYTES / 2) return null;
+    if (bytes > EVENTS_COPY_BYTES) return null;
     const ids: number[] = [];
     files.forEach((file) => {
       const key = objectIdentity(file);
@@ -581,6 +582,7 @@ export class Rollups {
       await this.conn.run(
         `INSERT INTO ${this.schema}.${EVENTS_COPY} SELECT ${id}, ${quoted(EVENTS_COPY_COLUMNS)} FROM ${this.readObjects([file])} ORDER BY action, ts`,
       );
+      await this.conn.run(`CHECKPOINT ${this.schema}`);
     } catch (err) {
       this.eventCopiesFailed.add(id);
       this.onError(`copy of ${file}: ${firstLine(err)}`);

@@ -660,7 +660,8 @@ function approxBytes(v: unknown): number {
   return String(v).length;
 }
 
-function bindAll(prepared: DuckDBPreparedStatement, params: Param[]): void {
+/** Binds the compiled query's values to its placeholders, in order. */
+export function bindAll(prepared: DuckDBPreparedStatement, params: Param[]): void {
   if (prepared.parameterCount !== params.length) {
     throw new Error(`the statement has ${prepared.parameterCount} placeholders but ${params.length} values`);
   }
