@@ -216,9 +216,11 @@ export class DuckDbEngine implements QueryEngine {
   /** A rollup for a counting query over the range, when one keeps every column it reads. */
   async countTableFor(range: TimeRange, need: CountNeed): Promise<CountTable | null> {
     if (!this.rollups) return null;
-    const counted = await this.rollups.tableFor(range, need, await this.listObjects(range), (r) =>
-      this.listObjects(r),
-    );
+    // The ends alone (but for a body text, whose copies are per object of the range) list only
+    // the objects at the ends.
+    const ends = need.except !== undefined && need.bodyContains === undefined;
+    const files = ends ? [] : await this.listObjects(range);
+    const counted = await this.rollups.tableFor(range, need, files, (r) => this.listObjects(r));
     if (counted) this.remember(counted.table, 'rollup');
     return counted;
   }
