@@ -22,6 +22,9 @@ const cache = new Map<string, Cached>();
 // Synchronous reads and stats: a query lists its objects here every time, and each small local
 // file operation takes microseconds where a promise through libuv's thread pool takes far more.
 function readFile(file: string): Buffer | null {
+  // A stat first: most probes are for a manifest not written yet, and a failed open throws (an
+  // exception per query costs more than the stat).
+  if (!statSync(file, { throwIfNoEntry: false })) return null;
   try {
     return readFileSync(file);
   } catch {
@@ -29,18 +32,35 @@ function readFile(file: string): Buffer | null {
   }
 }
 
+/** Per data folder: HEAD's seq, as of its stat (read again only once the file changes). */
+const heads = new Map<string, { stamp: string; seq: number | null }>();
+
+function headSeq(file: string): number | null {
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st) {
+    heads.delete(file);
+    return null;
+  }
+  const stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const known = heads.get(file);
+  if (known?.stamp === stamp) return known.seq;
+  const head = readFile(file);
+  let seq: number | null = null;
+  if (head) {
+    try {
+      seq = ManifestHead.parse(JSON.parse(head.toString('utf8'))).seq;
+    } catch {
+      seq = null;
+    }
+  }
+  heads.set(file, { stamp, seq });
+  return seq;
+}
+
 /** The manifests of a local folder as an index, brought up to date; null when it has none. */
 async function currentIndex(dataDir: string): Promise<ManifestIndex | null> {
   const file = (key: string) => path.join(dataDir, ...key.split('/'));
-  let newest: number | null = null;
-  const head = readFile(file(MANIFEST_HEAD_KEY));
-  if (head) {
-    try {
-      newest = ManifestHead.parse(JSON.parse(head.toString('utf8'))).seq;
-    } catch {
-      newest = null;
-    }
-  }
+  let newest = headSeq(file(MANIFEST_HEAD_KEY));
   if (newest === null) {
     let names: string[];
     try {
