@@ -88,6 +88,11 @@ export interface CountTable {
   weight: string;
   /** Filters the table has applied already: the query leaves them out. */
   applied?: readonly FilterKey[];
+  /**
+   * The table's rows are the same whenever its text is (copies named by object identity and
+   * whole hours): they may be kept by it.
+   */
+  stable?: boolean;
 }
 
 /** A SQL engine over the stored events: DuckDB over a folder, Athena over the Glue table, Trino over a Hive table. */

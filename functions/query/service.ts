@@ -32,7 +32,8 @@ import {
   type TimeRange,
 } from '../../shared/query/model.js';
 import { expandMacros } from '../../shared/query/raw-sql.js';
-import { mergePartials } from '../../shared/query/partial.js';
+import { mergePartials, type PartialResult } from '../../shared/query/partial.js';
+import { canEvaluate, evaluatePartial, type ColumnRows } from '../../shared/query/evaluate.js';
 import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
 import {
   QueryBusyError,
@@ -88,8 +89,12 @@ export class Unavailable extends Error {}
 const LATEST_FIRST_SPANS = [HOUR_MS, DAY_MS, 7 * DAY_MS];
 
 /** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
+/** The ends' rows kept in memory (answer cache): a few hours' worth, by their table's text. */
+const END_ROWS = 24;
+
 export class QueryService {
   private readonly answers: AnswerCache | null;
+  private readonly endRows = new Map<string, ColumnRows>();
 
   constructor(
     private readonly engine: QueryEngine,
@@ -340,9 +345,14 @@ export class QueryService {
       // Kept only if no object changed while it was read.
       if ((await engine.versionOf(whole)) === version) answers.set(key, middle);
     }
-    const parts = [middle];
+    const parts: PartialResult[] = [middle];
     let endSql = '';
-    if (ends) {
+    if (ends?.stable && canEvaluate(query)) {
+      // The ends' few rows, fetched once per hour and kept: counted here, no query to plan.
+      const rows = await this.rowsOf(ends.table, run);
+      parts.push(evaluatePartial(query, range, rows, { dialect, weight: ends.weight }));
+      endSql = `\n-- the rest of the range, at its ends: ${rows.length} rows kept from\nSELECT * FROM ${ends.table}`;
+    } else if (ends) {
       const c = compileQuery(query, range, { dialect, ...ends, partial: true });
       const r = await engine.run(c.sql, c.params, run);
       filesRead += r.filesRead ?? 0;
@@ -355,6 +365,24 @@ export class QueryService {
       executedSql: `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${middle.executedSql}${endSql}`,
       filesRead,
     };
+  }
+
+  /** A stable table's rows by column, read once and kept (END_ROWS tables, least recent first out). */
+  private async rowsOf(table: string, run: RunOptions): Promise<ColumnRows> {
+    const kept = this.endRows.get(table);
+    if (kept) {
+      this.endRows.delete(table);
+      this.endRows.set(table, kept);
+      return kept;
+    }
+    const result = await this.engine.run(`SELECT * FROM ${table}`, [], run);
+    const columns = new Map<string, unknown[]>(
+      result.columns.map((c, i) => [c.name, result.rows.map((r) => r[i])] as const),
+    );
+    const rows = { length: result.rows.length, columns };
+    this.endRows.set(table, rows);
+    while (this.endRows.size > END_ROWS) this.endRows.delete(this.endRows.keys().next().value as string);
+    return rows;
   }
 
   /**

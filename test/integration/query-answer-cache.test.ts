@@ -122,6 +122,18 @@ describe('the answer cache', () => {
           expect({ span, step, id, kept: kept.has(id) }).toEqual({ span, step, id, kept: false });
       }
     }
+    // The ends' rows (once copied) are counted in memory; a filter by network goes to the engine.
+    const end = NOW - HOUR - 11 * 60_000 - 7;
+    const asked = await cached.query({
+      range: { from: iso(end - DAY - 60_000), to: iso(end - 60_000) },
+      queries: [
+        { refId: 'mem', type: 'topn', field: 'user_role', filters: { outcomes: ['failure'] } },
+        { refId: 'sql', type: 'stat', filters: { sourceIps: ['10.0.0.0/8'] } },
+      ],
+    });
+    const shown = (id: string) => String(asked.results[id]?.frames[0]?.meta.executedQueryString);
+    expect(shown('mem')).toMatch(/at its ends: \d+ rows kept from/);
+    expect(shown('sql')).toMatch(/at its ends:\n(?!SELECT \* FROM)/);
     // Within one hour there are no whole hours to keep.
     expect(
       (await compare({ from: START + 5 * HOUR + 60_000, to: START + 5 * HOUR + 59 * 60_000 }, qs)).size,

@@ -10,6 +10,7 @@ import { compileQuery } from '../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../shared/query/dialect.js';
 import type { Query } from '../../shared/query/model.js';
 import { compareText, mergePartials, type PartialResult } from '../../shared/query/partial.js';
+import { canEvaluate, evaluatePartial } from '../../shared/query/evaluate.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 2);
@@ -25,7 +26,7 @@ beforeAll(async () => {
   instance = await DuckDBInstance.create(':memory:');
   conn = await instance.connect();
   await conn.run(
-    `CREATE TABLE ev (ts TIMESTAMPTZ, dt VARCHAR, action VARCHAR, user_id VARCHAR, user_roles VARCHAR[], http_status INTEGER, outcome VARCHAR)`,
+    `CREATE TABLE ev (ts TIMESTAMPTZ, dt VARCHAR, action VARCHAR, user_id VARCHAR, user_roles VARCHAR[], http_status INTEGER, outcome VARCHAR, area VARCHAR, source_ip VARCHAR, http_method VARCHAR, resource_type VARCHAR, known_action BOOLEAN)`,
   );
   const rows: string[] = [];
   const q = (v: string | null) => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
@@ -34,10 +35,15 @@ beforeAll(async () => {
     const ts = START + Math.floor((i * 3 * 24 * HOUR) / 900) + (i % 7) * 1000;
     const user = USERS[i % USERS.length] as string | null;
     const action = ACTIONS[(i * 7) % ACTIONS.length] as string | null;
-    const roles = i % 3 === 0 ? "['ADMIN', 'AGENT']" : i % 3 === 1 ? "['AGENT']" : 'NULL';
+    const roles = ["['ADMIN', 'AGENT']", "['AGENT']", 'NULL', '[]', "['ADMIN', NULL]"][i % 5] as string;
+    const area = [q('authentication'), q('configuration'), 'NULL'][i % 3] as string;
+    const ip = [q('10.0.0.1'), q('2001:db8::1'), 'NULL', q('192.168.1.7')][i % 4] as string;
+    const method = [q('GET'), q('POST'), 'NULL'][i % 3] as string;
+    const type = [q('agent'), q('org'), 'NULL', q('widget')][(i * 5) % 4] as string;
+    const known = ['true', 'false', 'NULL'][(i * 7) % 3] as string;
     const status = i % 11 === 0 ? 'NULL' : String([200, 404, 500, 302][i % 4]);
     rows.push(
-      `(make_timestamptz(${BigInt(ts) * 1000n}), '${new Date(ts).toISOString().slice(0, 10)}', ${q(action)}, ${q(user)}, ${roles}, ${status}, ${q(i % 5 === 0 ? 'failure' : 'success')})`,
+      `(make_timestamptz(${BigInt(ts) * 1000n + BigInt(i % 3) * 337n}), '${new Date(ts).toISOString().slice(0, 10)}', ${q(action)}, ${q(user)}, ${roles}, ${status}, ${q(i % 5 === 0 ? 'failure' : 'success')}, ${area}, ${ip}, ${method}, ${type}, ${known})`,
     );
   }
   await conn.run(`INSERT INTO ev VALUES ${rows.join(',\n')}`);
@@ -102,6 +108,90 @@ async function both(query: Counting, range: { from: number; to: number }, cuts: 
   }
   return { expected: expected.rows, merged: mergePartials(query, parts).rows };
 }
+
+/** Filters of every kind evaluatePartial applies, alone and together. */
+const FILTERS = [
+  {},
+  { actions: ['login', 'role'] },
+  { areas: ['configuration'] },
+  { outcomes: ['FAILURE'] },
+  { userIds: ['a', '\u{1f600}'] },
+  { userRoles: ['ADMIN'] },
+  { httpMethods: ['get'] },
+  { statuses: [404, '5xx' as const] },
+  { resourceTypes: ['agent', 'widget'] },
+  { knownAction: false },
+  { knownAction: true, outcomes: ['success'], statuses: ['2xx' as const], userRoles: ['AGENT', 'nobody'] },
+];
+
+describe('counting in memory (the ends of a range)', () => {
+  it('gives the partial SQL rows, for every filter and field it evaluates', async () => {
+    const columns = [
+      'ts',
+      'dt',
+      'action',
+      'user_id',
+      'user_roles',
+      'http_status',
+      'outcome',
+      'area',
+      'source_ip',
+      'http_method',
+      'resource_type',
+      'known_action',
+    ];
+    const all = await run(`SELECT ${columns.join(', ')} FROM ev`, []);
+    const rows = {
+      length: all.rows.length,
+      columns: new Map(columns.map((c, i) => [c, all.rows.map((r) => r[i])] as const)),
+    };
+    // Bounds between rows, and on a row's own instant (the first included, the last not).
+    const ranges = [
+      { from: START + 7 * 60_000 + 123, to: START + 2 * 24 * HOUR + 29 * 60_000 },
+      { from: START, to: START + 867_000 },
+    ];
+    const fields = [
+      'action',
+      'area',
+      'outcome',
+      'user_id',
+      'user_role',
+      'source_ip',
+      'http_method',
+      'http_status',
+      'status_class',
+      'resource_type',
+      'known_action',
+    ] as const;
+    const queries: Counting[] = [];
+    for (const filters of FILTERS) {
+      queries.push({ type: 'stat', filters }, { type: 'timeseries', interval: '7m', filters });
+      for (const field of fields)
+        queries.push(
+          { type: 'stat', metric: 'distinct', field, filters },
+          { type: 'topn', field, filters },
+          { type: 'timeseries', interval: '1h', splitBy: field, filters },
+        );
+    }
+    const sorted = (r: unknown[][]) => r.map((x) => JSON.stringify(x)).sort();
+    for (const range of ranges)
+      for (const query of queries) {
+        expect(canEvaluate(query)).toBe(true);
+        const c = compileQuery(query, range, { dialect: duckdbDialect, table: 'ev', partial: true });
+        const expected = (await run(c.sql, c.params)).rows;
+        const got = evaluatePartial(query, range, rows, { dialect: duckdbDialect }).rows;
+        expect({ query, rows: sorted(got) }).toEqual({ query, rows: sorted(expected) });
+      }
+    // Not evaluated here: addresses by network, text, the columns no copy keeps.
+    for (const q of [
+      { type: 'stat', filters: { sourceIps: ['10.0.0.0/8'] } },
+      { type: 'stat', filters: { pathContains: 'x' } },
+      { type: 'topn', field: 'url_path' },
+      { type: 'stat', metric: 'distinct', field: 'es_index' },
+    ] as Counting[])
+      expect(canEvaluate(q)).toBe(false);
+  });
+});
 
 describe('partial answers merged', () => {
   it('equal the whole query, for every counting shape, wherever the range is cut', async () => {

@@ -233,6 +233,9 @@ export class Rollups {
     };
     // A range's end, event by event: from the copy when its objects have one, else (and the copy
     // queued) from the objects.
+    // Whether every part is a copy (named by object identity and whole hours): rows that never
+    // change under the same text.
+    let stable = true;
     const end = async (from: number, to: number) => {
       if (from >= to) return;
       const objects = await edges({ from, to });
@@ -257,10 +260,12 @@ export class Rollups {
       if (whole) {
         for (const id of copied) for (const h of hours) this.touchEdges(edgeKey(id, h));
         read(EVENTS_LEVEL, from, to, event, copied);
-      } else
-        parts.push(
-          `SELECT ${cols}, ${event} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
-        );
+        return;
+      }
+      stable = false;
+      parts.push(
+        `SELECT ${cols}, ${event} FROM ${this.readObjects(objects)} WHERE ts >= ${at(from)} AND ts < ${at(to)}`,
+      );
     };
     // Whole UTC days from the daily rows, unless a time series buckets finer than a day; then
     // whole hours from the hourly rows; the partial hours at the ends event by event. With the
@@ -295,7 +300,11 @@ export class Rollups {
       await end(hourBefore, fullFrom);
       await end(fullTo, hourAfter);
     }
-    return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT };
+    return {
+      table: `(${parts.join('\nUNION ALL\n')})`,
+      weight: WEIGHT,
+      ...(except && stable ? { stable } : {}),
+    };
   }
 
   /**
