@@ -1,5 +1,5 @@
 import type { Filters, Query } from '../api/contract.js';
-import type { GroupField } from './fields.js';
+import { GROUP_FIELDS, type GroupField } from './fields.js';
 import { dtBounds, bucketMs, type CompileOptions } from './compile.js';
 import type { PartialResult } from './partial.js';
 import type { TimeRange } from './model.js';
@@ -32,19 +32,10 @@ const EVALUATED_FILTERS = new Set<keyof Filters>([
   'knownAction',
 ]);
 
-const EVALUATED_FIELDS = new Set<GroupField>([
-  'action',
-  'area',
-  'outcome',
-  'user_id',
-  'user_role',
-  'source_ip',
-  'http_method',
-  'http_status',
-  'status_class',
-  'resource_type',
-  'known_action',
-]);
+/** Every group field but the columns no copy of the ends keeps. */
+export const EVALUATED_FIELDS: ReadonlySet<GroupField> = new Set(
+  GROUP_FIELDS.filter((f) => f !== 'resource_id' && f !== 'url_path' && f !== 'es_index'),
+);
 
 const isSet = (v: unknown) => v !== undefined && !(Array.isArray(v) && v.length === 0);
 

@@ -4,13 +4,11 @@
 // and days, after a sync changes the objects under a kept answer, and for the variables and the
 // events panels that count hours to pick their part. Over a real DuckDB engine with its rollups.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runSync } from '../../functions/ingest/sync.js';
 import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
 import { QueryService } from '../../functions/query/service.js';
-import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import type { Query } from '../../shared/query/model.js';
-import { HOUR, ingestContext } from '../support/ingest.js';
+import { HOUR, syncSample } from '../support/ingest.js';
 import { tmpDir } from '../support/tmp.js';
 import { sameAnswers, strip } from '../support/same-answers.js';
 
@@ -24,10 +22,7 @@ let engine: DuckDbEngine;
 let cached: QueryService;
 let whole: QueryService;
 
-async function sync(from: number, to: number, now: number): Promise<void> {
-  const source = new SampleSource({ now: () => now });
-  await runSync(ingestContext(dir, source, { now: () => now }), { from, to });
-}
+const sync = (from: number, to: number, now: number) => syncSample(dir, from, to, now);
 
 beforeAll(async () => {
   dir = await tmpDir('query-answer-cache');

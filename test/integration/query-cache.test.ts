@@ -5,12 +5,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runSync } from '../../functions/ingest/sync.js';
 import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
 import { QueryService } from '../../functions/query/service.js';
 import { defaultHourlyCount } from '../../functions/sample/generator.js';
-import { SampleSource } from '../../functions/sources/sample/sample-source.js';
-import { HOUR, ingestContext } from '../support/ingest.js';
+import { HOUR, syncSample } from '../support/ingest.js';
 import { tmpDir } from '../support/tmp.js';
 
 const DAY = Date.UTC(2026, 8, 14);
@@ -39,10 +37,7 @@ function feed(from: number, to: number): number {
   return n;
 }
 
-async function sync(from: number, to: number, now: number): Promise<void> {
-  const source = new SampleSource({ now: () => now });
-  await runSync(ingestContext(dir, source, { now: () => now }), { from, to });
-}
+const sync = (from: number, to: number, now: number) => syncSample(dir, from, to, now);
 
 async function count(s: QueryService): Promise<{ value: number; files: unknown }> {
   const { results } = await s.query({ range: RANGE, queries: [{ refId: 'A', type: 'stat' }] });

@@ -8,14 +8,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { runSync } from '../../functions/ingest/sync.js';
 import { DuckDbEngine } from '../../functions/query/engines/duckdb.js';
 import { createApi } from '../../functions/query/http/api.js';
 import { QueryService } from '../../functions/query/service.js';
-import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import { GROUP_FIELDS } from '../../shared/query/fields.js';
 import type { Query } from '../../shared/query/model.js';
-import { HOUR, ingestContext } from '../support/ingest.js';
+import { HOUR, syncSample } from '../support/ingest.js';
 import { ROOT, cli } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
 import { sameAnswers, strip } from '../support/same-answers.js';
@@ -32,10 +30,7 @@ let withRollups: QueryService;
 let without: QueryService;
 const warnings: string[] = [];
 
-async function sync(from: number, to: number, now: number): Promise<void> {
-  const source = new SampleSource({ now: () => now });
-  await runSync(ingestContext(dir, source, { now: () => now }), { from, to });
-}
+const sync = (from: number, to: number, now: number) => syncSample(dir, from, to, now);
 
 beforeAll(async () => {
   dir = await tmpDir('query-rollups');

@@ -1,5 +1,6 @@
 import { Redactor } from '../../shared/redaction/index.js';
-import type { IngestContext } from '../../functions/ingest/sync.js';
+import { runSync, type IngestContext } from '../../functions/ingest/sync.js';
+import { SampleSource } from '../../functions/sources/sample/sample-source.js';
 import type { HitSource } from '../../functions/sources/source.js';
 import { LocalFolderStorage } from '../../functions/storage/local-folder.js';
 
@@ -18,4 +19,10 @@ export function ingestContext(
     lookbackMs: 3 * HOUR,
     ...extra,
   };
+}
+
+/** A sync of the sample source's events from…to into the folder, run at `now`. */
+export async function syncSample(dir: string, from: number, to: number, now: number): Promise<void> {
+  const source = new SampleSource({ now: () => now });
+  await runSync(ingestContext(dir, source, { now: () => now }), { from, to });
 }

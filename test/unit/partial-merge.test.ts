@@ -10,7 +10,7 @@ import { compileQuery } from '../../shared/query/compile.js';
 import { duckdbDialect, type Param } from '../../shared/query/dialect.js';
 import type { Query } from '../../shared/query/model.js';
 import { compareText, mergePartials, type PartialResult } from '../../shared/query/partial.js';
-import { canEvaluate, evaluatePartial } from '../../shared/query/evaluate.js';
+import { EVALUATED_FIELDS, canEvaluate, evaluatePartial } from '../../shared/query/evaluate.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 2);
@@ -150,19 +150,7 @@ describe('counting in memory (the ends of a range)', () => {
       { from: START + 7 * 60_000 + 123, to: START + 2 * 24 * HOUR + 29 * 60_000 },
       { from: START, to: START + 867_000 },
     ];
-    const fields = [
-      'action',
-      'area',
-      'outcome',
-      'user_id',
-      'user_role',
-      'source_ip',
-      'http_method',
-      'http_status',
-      'status_class',
-      'resource_type',
-      'known_action',
-    ] as const;
+    const fields = [...EVALUATED_FIELDS];
     const queries: Counting[] = [];
     for (const filters of FILTERS) {
       queries.push({ type: 'stat', filters }, { type: 'timeseries', interval: '7m', filters });
