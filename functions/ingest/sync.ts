@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS, ceilHour, floorDay, floorHour, partitionOf } from '../../shared/event/partition.js';
 import type { Redactor } from '../../shared/redaction/index.js';
 import type { ParquetOptions } from '../formats/parquet-writer.js';
 import type { HitSource, SourceHit, TimeRange } from '../sources/source.js';
@@ -62,7 +62,6 @@ export const DEFAULT_INITIAL_LOOKBACK_MS = 7 * DAY_MS;
 const YIELD_EVERY = 256;
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const iso = (ms: number) => new Date(ms).toISOString();
-const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
 
 /**
  * One sync run. Without a range it continues from the checkpoint: every slot younger than the

@@ -34,7 +34,7 @@ import {
 import { expandMacros } from '../../shared/query/raw-sql.js';
 import { mergePartials, type PartialResult } from '../../shared/query/partial.js';
 import { canEvaluate, evaluatePartial, type ColumnRows } from '../../shared/query/evaluate.js';
-import { DAY_MS, HOUR_MS } from '../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS, wholeHours } from '../../shared/event/partition.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -88,10 +88,10 @@ export class Unavailable extends Error {}
 /** The parts of a range an events query tries first, where the engine prefers it (latestFirst). */
 const LATEST_FIRST_SPANS = [HOUR_MS, DAY_MS, 7 * DAY_MS];
 
-/** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 /** The ends' rows kept in memory (answer cache): a few hours' worth, by their table's text. */
 const END_ROWS = 24;
 
+/** The query API's work, engine-agnostic: the HTTP layer (local server or Lambda) calls this. */
 export class QueryService {
   private readonly answers: AnswerCache | null;
   private readonly endRows = new Map<string, ColumnRows>();
@@ -268,10 +268,7 @@ export class QueryService {
     const hourly = { type: 'timeseries' as const, interval: '1h', filters: query.filters };
     // Whole hours only: a part holding some of them holds at least their count (the partial hours
     // at the range's ends only add to it), and the rollups count them in one read.
-    const whole = {
-      from: Math.ceil(range.from / HOUR_MS) * HOUR_MS,
-      to: Math.floor(range.to / HOUR_MS) * HOUR_MS,
-    };
+    const whole = wholeHours(range);
     if (whole.from >= whole.to) return null;
     let rows = (await this.fromParts(hourly, whole, {}, run.signal, true))?.rows;
     if (!rows) {
@@ -309,10 +306,7 @@ export class QueryService {
   ): Promise<QueryResult | null> {
     const { engine, answers } = this;
     if (!answers || !engine.versionOf || !engine.countTableFor) return null;
-    const whole = {
-      from: Math.ceil(range.from / HOUR_MS) * HOUR_MS,
-      to: Math.floor(range.to / HOUR_MS) * HOUR_MS,
-    };
+    const whole = wholeHours(range);
     if (whole.from >= whole.to) return null;
     const dialect = engine.dialect;
     // A time series buckets every part by the whole range's step.
@@ -390,7 +384,7 @@ export class QueryService {
    * rows); null: the events table.
    */
   private async counted(
-    query: Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>,
+    query: Counting,
     range: TimeRange,
     grafana: { intervalMs?: number; maxDataPoints?: number },
   ): Promise<CountTable | null> {
@@ -463,7 +457,6 @@ export class QueryService {
       throw err;
     });
     const seen = result.rows.map((r) => String(r[0])).filter((v) => v !== 'null');
-
     // Actions and areas also offer the whole catalog, seen in the range or not.
     const catalog: Record<(typeof CATALOG_VARIABLES)[number], string[]> = {
       actions: ACTIONS.map((a) => a.action),
@@ -554,10 +547,7 @@ function byAction(
 }
 
 /** What a counting query asks of a rollup: the columns it reads, its step, its body text apart. */
-function countNeed(
-  query: Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>,
-  stepMs?: number,
-): CountNeed {
+function countNeed(query: Counting, stepMs?: number): CountNeed {
   const body = query.filters?.bodyContains;
   if (!body) return { columns: columnsRead(query), stepMs };
   const rest = { ...query, filters: { ...query.filters, bodyContains: undefined } };

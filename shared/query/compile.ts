@@ -3,8 +3,7 @@ import { compileDetectionsQuery } from '../detections/query.js';
 import { DAY_MS } from '../event/partition.js';
 import { intOutsideWhere, type Dialect, type Param } from './dialect.js';
 import { columnsOf, type GroupField } from './fields.js';
-import type { FilterKey } from '../api/contract.js';
-import { LIMITS } from '../api/contract.js';
+import { LIMITS, type FilterKey } from '../api/contract.js';
 import {
   DEFAULT_LIMIT,
   QueryValidationError,
@@ -309,16 +308,10 @@ export function compileQuery(
     }
     case 'topn': {
       const w = where(range, query.filters, d, params);
-      if (opts.partial)
-        return {
-          sql: `SELECT ${fieldExpr(query.field)} AS value, ${count} AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1`,
-          params,
-        };
+      const grouped = `SELECT ${fieldExpr(query.field)} AS value, ${count} AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1`;
+      if (opts.partial) return { sql: grouped, params };
       const lim = intOutsideWhere(d, query.limit ?? LIMITS.topn.default, params);
-      return {
-        sql: `SELECT ${fieldExpr(query.field)} AS value, ${count} AS count\nFROM ${fromClause(opts.table, query.field, d)}\nWHERE ${w}\nGROUP BY 1\nORDER BY 2 DESC, 1\nLIMIT ${lim}`,
-        params,
-      };
+      return { sql: `${grouped}\nORDER BY 2 DESC, 1\nLIMIT ${lim}`, params };
     }
     case 'detections':
       // Over the detections table: opts.table is the engine's detectionsTableFor(range).

@@ -1,9 +1,8 @@
-import { statSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { COLUMN_TYPES } from '../../../shared/event/column-types.js';
 import { DETECTION_COLUMNS } from '../../../shared/detections/columns.js';
 import { EVENT_COLUMNS, type ColumnName } from '../../../shared/event/columns.js';
-import { DAY_MS, HOUR_MS } from '../../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS, ceilHour, floorHour, wholeHours } from '../../../shared/event/partition.js';
 import type { TimeRange } from '../../../shared/query/model.js';
 import type { RollupStatus } from '../../../shared/api/contract.js';
 import type { CountNeed, CountTable } from '../engine.js';
@@ -14,7 +13,7 @@ import {
   containsSql,
 } from '../../../shared/query/compile.js';
 import { ROLLUP_COLUMNS } from '../../../shared/api/contract.js';
-import { identityPath, objectIdentity } from './duckdb-statements.js';
+import { identityBytes, identityPath, objectIdentity } from './duckdb-statements.js';
 
 const SEP = '\u0000';
 
@@ -112,9 +111,8 @@ export class Rollups {
   /** The id of each copied object's rows, by object identity (path, size, mtime, inode). */
   private readonly built = new Map<string, number>();
   private readonly failed = new Set<string>();
-  /** The objects whose events are in EVENTS_LEVEL, by id, least recently used first. */
-  /** Hours copied (edgeKey), least recently used first. */
-  private readonly edgeCopies = new Set<string>();
+  /** Hours of objects copied into EVENTS_LEVEL, by edgeKey, least recently used first. */
+  private readonly edgeCopies = new Map<string, { src: number; hour: number }>();
   private readonly edgesFailed = new Set<number>();
   /** Objects copied whole into EVENTS_COPY and their sizes, least recently used first. */
   private readonly eventCopies = new Map<number, number>();
@@ -214,8 +212,7 @@ export class Rollups {
       (l) => need.columns.every((c) => l.columns.includes(c)) && (!need.bounds || l === WIDEST),
     );
     if (!level) return null;
-    const fullFrom = except?.from ?? Math.ceil(range.from / HOUR_MS) * HOUR_MS;
-    const fullTo = except?.to ?? Math.floor(range.to / HOUR_MS) * HOUR_MS;
+    const { from: fullFrom, to: fullTo } = except ?? wholeHours(range);
     if (!except && (fullFrom >= fullTo || files.length === 0)) return null;
     const ids = except ? [] : await this.builtIds(files, 'events');
     if (!ids) return null;
@@ -233,17 +230,17 @@ export class Rollups {
           `SELECT ${cols}, ${values} FROM ${this.schema}.${table} WHERE src IN (${of.join(', ')}) AND ts >= ${at(from)} AND ts < ${at(to)}`,
         );
     };
-    // A range's end, event by event: from the copy when its objects have one, else (and the copy
-    // queued) from the objects.
     // Whether every part is a copy (named by object identity and whole hours): rows that never
     // change under the same text.
     let stable = true;
+    // A range's end, event by event: from the copy when its objects have one, else (and the copy
+    // queued) from the objects.
     const end = async (from: number, to: number) => {
       if (from >= to) return;
       const objects = await edges({ from, to });
       if (objects.length === 0) return;
       const hours: number[] = [];
-      for (let h = Math.floor(from / HOUR_MS) * HOUR_MS; h < to; h += HOUR_MS) hours.push(h);
+      for (let h = floorHour(from); h < to; h += HOUR_MS) hours.push(h);
       let whole = true;
       const copied = objects.map((f) => {
         const key = objectIdentity(f);
@@ -278,8 +275,8 @@ export class Rollups {
     // are whole hours around them.
     const dayFrom = Math.ceil(range.from / DAY_MS) * DAY_MS;
     const dayTo = Math.floor(range.to / DAY_MS) * DAY_MS;
-    const hourBefore = Math.floor(range.from / HOUR_MS) * HOUR_MS;
-    const hourAfter = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
+    const hourBefore = floorHour(range.from);
+    const hourAfter = ceilHour(range.to);
     if (except) {
       await end(hourBefore, Math.min(except.from, hourAfter));
       await end(Math.max(except.to, hourBefore), hourAfter);
@@ -343,8 +340,8 @@ export class Rollups {
     if (missing) return null;
     const cols = `ts, dt, ${quoted(WIDEST.columns)}`;
     // Whole hours around the range (the query's own filter keeps its exact bounds), or its ends.
-    const from = Math.floor(range.from / HOUR_MS) * HOUR_MS;
-    const to = Math.ceil(range.to / HOUR_MS) * HOUR_MS;
+    const from = floorHour(range.from);
+    const to = ceilHour(range.to);
     const { except } = need;
     const spans = except
       ? [
@@ -380,12 +377,12 @@ export class Rollups {
    */
   eventsFor(files: string[]): string | null {
     if (this.closed || files.length === 0) return null;
-    let bytes = 0;
-    for (const file of files) bytes += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    const keys = files.map(objectIdentity);
+    const bytes = keys.reduce((n, key) => n + (key === null ? 0 : identityBytes(key)), 0);
     if (bytes > EVENTS_COPY_BYTES) return null;
     const ids: number[] = [];
-    files.forEach((file) => {
-      const key = objectIdentity(file);
+    files.forEach((file, i) => {
+      const key = keys[i] as string | null;
       const id = key === null ? undefined : this.built.get(key);
       if (id !== undefined && this.eventCopies.has(id)) ids.push(id);
       else if (key !== null && id !== undefined && !this.eventCopiesFailed.has(id))
@@ -393,9 +390,9 @@ export class Rollups {
     });
     if (ids.length < files.length) return null;
     for (const id of ids) {
-      const rows = this.eventCopies.get(id) as number;
+      const size = this.eventCopies.get(id) as number;
       this.eventCopies.delete(id);
-      this.eventCopies.set(id, rows);
+      this.eventCopies.set(id, size);
     }
     return `(SELECT ${quoted(EVENTS_COPY_COLUMNS)} FROM ${this.schema}.${EVENTS_COPY} WHERE src IN (${ids.join(', ')}))`;
   }
@@ -409,7 +406,7 @@ export class Rollups {
     for (const file of files) {
       const key = objectIdentity(file);
       if (key === null) continue;
-      bytes += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+      bytes += identityBytes(key);
       if (bytes > EVENTS_COPY_BYTES / 2) break;
       this.enqueue(key, file, 'copy');
     }
@@ -466,9 +463,11 @@ export class Rollups {
   }
 
   /** The hour's copy was used now: the last to be dropped. */
-  private touchEdges(hour: string): void {
-    this.edgeCopies.delete(hour);
-    this.edgeCopies.add(hour);
+  private touchEdges(key: string): void {
+    const copy = this.edgeCopies.get(key);
+    if (!copy) return;
+    this.edgeCopies.delete(key);
+    this.edgeCopies.set(key, copy);
   }
 
   /** One worker at a time; one queued while the last was finishing starts another. */
@@ -569,14 +568,13 @@ export class Rollups {
     }
     // A query takes the copy only once it is listed here, whole. A copy dropped is the least
     // recently used: one a query just took is the most.
-    this.edgeCopies.add(edgeKey(id, hour));
+    this.edgeCopies.set(edgeKey(id, hour), { src: id, hour });
     const over = [...this.edgeCopies].slice(0, Math.max(0, this.edgeCopies.size - EDGE_HOURS));
     if (over.length === 0) return;
-    for (const old of over) this.edgeCopies.delete(old);
-    const gone = over.map((k) => {
-      const [src, h] = k.split(':').map(Number) as [number, number];
-      return `(src = ${src} AND ts >= ${at(h)} AND ts < ${at(h + HOUR_MS)})`;
-    });
+    for (const [old] of over) this.edgeCopies.delete(old);
+    const gone = over.map(
+      ([, { src, hour: h }]) => `(src = ${src} AND ts >= ${at(h)} AND ts < ${at(h + HOUR_MS)})`,
+    );
     await this.conn.run(`DELETE FROM ${this.schema}.${EVENTS_LEVEL} WHERE ${gone.join(' OR ')}`);
   }
 
@@ -588,7 +586,7 @@ export class Rollups {
   private async copyEvents(key: string, file: string): Promise<void> {
     const id = this.built.get(key);
     if (id === undefined || this.eventCopies.has(id) || this.eventCopiesFailed.has(id)) return;
-    const bytes = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    const bytes = identityBytes(key);
     try {
       // The object's hours, from its rollup.
       const span = await this.conn.runAndReadAll(
@@ -688,7 +686,7 @@ export class Rollups {
       }
     if (stale.length === 0) return;
     const gone = new Set(stale);
-    for (const k of [...this.edgeCopies]) if (gone.has(Number(k.split(':')[0]))) this.edgeCopies.delete(k);
+    for (const [k, { src }] of [...this.edgeCopies]) if (gone.has(src)) this.edgeCopies.delete(k);
     for (const id of stale) {
       this.edgesFailed.delete(id);
       this.eventCopiesBytes -= this.eventCopies.get(id) ?? 0;

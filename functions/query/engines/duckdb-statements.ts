@@ -103,3 +103,8 @@ export function objectIdentity(file: string): string | null {
 export function identityPath(id: string): string {
   return id.slice(0, id.indexOf(SEP));
 }
+
+/** The size in bytes an identity records. */
+export function identityBytes(id: string): number {
+  return Number(id.split(SEP)[1]);
+}
