@@ -223,7 +223,8 @@ export class QueryService {
     signal?: AbortSignal,
   ): Promise<RefIdResult> {
     const run = this.compiledRun(signal);
-    /** The query over a part of the range, and whether that part held more rows than the limit. */
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    /** The query's rows over a part of the range: one more than the limit when it held more. */
     const ask = async (part: TimeRange) => {
       // The copy by action for a few actions; others read the objects, sorted by time.
       const actions = query.filters?.actions?.length ?? 0;
@@ -234,22 +235,100 @@ export class QueryService {
         copy && actions > 1
           ? byAction(query, part, { ...opts, table })
           : compileQuery(query, part, { ...opts, table });
-      const result = await this.engine.run(compiled.sql, compiled.params, run);
-      const answer: RefIdResult = { frames: toFrames(query, result, compiled.limit), status: 200 };
-      return { answer, filled: compiled.limit !== undefined && result.rows.length > compiled.limit };
+      return this.engine.run(compiled.sql, compiled.params, run);
     };
+    const answer = (result: QueryResult): RefIdResult => ({
+      frames: toFrames(query, result, limit),
+      status: 200,
+    });
     const counted = await this.spanHolding(query, range, opts, run);
-    if (counted) return (await ask(counted)).answer;
+    if (counted)
+      return answer((await this.eventsFromParts(query, counted, run, ask)) ?? (await ask(counted)));
     for (const span of LATEST_FIRST_SPANS) {
       const part =
         query.order === 'asc'
           ? { from: range.from, to: Math.min(range.to, range.from + span) }
           : { from: Math.max(range.from, range.to - span), to: range.to };
       if (part.from === range.from && part.to === range.to) break;
-      const { answer, filled } = await ask(part);
-      if (filled) return answer;
+      const result = await ask(part);
+      if (result.rows.length > limit) return answer(result);
     }
-    return (await ask(range)).answer;
+    return answer(await ask(range));
+  }
+
+  /**
+   * An events query over a part of its range from the answer kept for the part's whole hours (read
+   * the first time) and the events of its partial hours, before or after them: the parts do not
+   * overlap in time, so the answer is theirs one after the other, cut at the limit. The ends are
+   * read only when they hold a matching event, told by their kept rows where the filters can be
+   * evaluated on them: a dashboard refreshed over a range ending after the last sync asks no query
+   * at all. Null where the engine cannot tell its objects' versions, or no whole hour is in the
+   * part.
+   */
+  private async eventsFromParts(
+    query: Extract<Query, { type: 'events' }>,
+    part: TimeRange,
+    run: RunOptions,
+    ask: (part: TimeRange) => Promise<QueryResult>,
+  ): Promise<QueryResult | null> {
+    const { engine, answers } = this;
+    if (!answers || !engine.versionOf || !engine.countTableFor) return null;
+    const whole = wholeHours(part);
+    if (whole.from >= whole.to) return null;
+    const version = await engine.versionOf(whole);
+    if (version === null) return null;
+    const key = JSON.stringify([{ ...query, refId: undefined }, whole.from, whole.to, version]);
+    let middle = answers.get(key);
+    const kept = middle !== undefined;
+    if (!middle) {
+      const r = await ask(whole);
+      middle = { columns: r.columns, rows: r.rows, executedSql: r.executedSql };
+      // Kept only if no object changed while it was read.
+      if ((await engine.versionOf(whole)) === version) answers.set(key, middle);
+    }
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const asc = query.order === 'asc';
+    // The partial hours before and after them: the one read first (the newest; the oldest
+    // ascending) before the middle, the other after it, each only when the limit needs it (one row
+    // past the limit tells that rows were cut).
+    const before = { from: part.from, to: whole.from };
+    const after = { from: whole.to, to: part.to };
+    let sql = `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${middle.executedSql}`;
+    const rows: unknown[][] = [];
+    const read = async (end: TimeRange) => {
+      if (end.from >= end.to || rows.length > limit) return;
+      if (!(await this.holdsEvents(query, part, whole, end, run))) {
+        sql += `\n-- ${iso(end.from)} to ${iso(end.to)}: no matching event in its kept rows`;
+        return;
+      }
+      const r = await ask(end);
+      sql += `\n-- ${iso(end.from)} to ${iso(end.to)}:\n${r.executedSql}`;
+      rows.push(...r.rows);
+    };
+    await read(asc ? before : after);
+    if (rows.length <= limit) rows.push(...middle.rows);
+    await read(asc ? after : before);
+    return { columns: middle.columns, rows: rows.slice(0, limit + 1), executedSql: sql };
+  }
+
+  /**
+   * Whether a partial hour of an events query's part may hold a matching event: false only where
+   * the engine's kept rows of the part's ends say none does.
+   */
+  private async holdsEvents(
+    query: Extract<Query, { type: 'events' }>,
+    part: TimeRange,
+    whole: TimeRange,
+    end: TimeRange,
+    run: RunOptions,
+  ): Promise<boolean> {
+    const count: Counting = { refId: query.refId, type: 'stat', filters: query.filters };
+    if (!canEvaluate(count) || !this.engine.countTableFor) return true;
+    const ends = await this.engine.countTableFor(part, { ...countNeed(count), except: whole });
+    if (!ends?.stable) return true;
+    const rows = await this.rowsOf(ends.table, run);
+    const counted = evaluatePartial(count, end, rows, { dialect: this.engine.dialect, weight: ends.weight });
+    return Number(counted.rows[0]?.[0] ?? 0) > 0;
   }
 
   /**
@@ -353,7 +432,6 @@ export class QueryService {
       parts.push(r);
       endSql = `\n-- the rest of the range, at its ends:\n${r.executedSql}`;
     }
-    const iso = (ms: number) => new Date(ms).toISOString();
     return {
       ...mergePartials(query, parts),
       executedSql: `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${middle.executedSql}${endSql}`,
@@ -519,6 +597,8 @@ export class QueryService {
     }
   }
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The most actions an events query over the copy by action asks one by one. */
 const BY_ACTION_MAX = 8;
