@@ -45,7 +45,7 @@ import {
   type QueryResult,
   type RunOptions,
 } from './engine.js';
-import { AnswerCache } from './answer-cache.js';
+import { AnswerCache, type KeptAnswer } from './answer-cache.js';
 import { toFrames } from './frames.js';
 
 type Counting = Extract<Query, { type: 'stat' | 'topn' | 'timeseries' }>;
@@ -61,6 +61,11 @@ export interface ServiceOptions {
    * can tell when its objects change: on by default; false turns it off.
    */
   answerCache?: boolean | AnswerCache;
+  /**
+   * The most events of one hour kept for an events query whose range ends inside it (default
+   * 5,000): with more, that partial hour is asked again at each request.
+   */
+  hourRows?: number;
 }
 
 export const DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024;
@@ -95,6 +100,8 @@ const END_ROWS = 24;
 export class QueryService {
   private readonly answers: AnswerCache | null;
   private readonly endRows = new Map<string, ColumnRows>();
+  /** Hours holding more than `hourRows` events of an events query (hourOfEvents), by its key. */
+  private readonly fullHours = new Set<string>();
 
   constructor(
     private readonly engine: QueryEngine,
@@ -225,7 +232,8 @@ export class QueryService {
     const run = this.compiledRun(signal);
     const limit = query.limit ?? DEFAULT_LIMIT;
     /** The query's rows over a part of the range: one more than the limit when it held more. */
-    const ask = async (part: TimeRange) => {
+    const ask = async (part: TimeRange, rows = limit) => {
+      const asked = { ...query, limit: rows };
       // The copy by action for a few actions; others read the objects, sorted by time.
       const actions = query.filters?.actions?.length ?? 0;
       const copy =
@@ -233,8 +241,8 @@ export class QueryService {
       const table = copy ?? (await this.engine.tableFor(part));
       const compiled =
         copy && actions > 1
-          ? byAction(query, part, { ...opts, table })
-          : compileQuery(query, part, { ...opts, table });
+          ? byAction(asked, part, { ...opts, table })
+          : compileQuery(asked, part, { ...opts, table });
       return this.engine.run(compiled.sql, compiled.params, run);
     };
     const answer = (result: QueryResult): RefIdResult => ({
@@ -269,7 +277,7 @@ export class QueryService {
     query: Extract<Query, { type: 'events' }>,
     part: TimeRange,
     run: RunOptions,
-    ask: (part: TimeRange) => Promise<QueryResult>,
+    ask: (part: TimeRange, limit?: number) => Promise<QueryResult>,
   ): Promise<QueryResult | null> {
     const { engine, answers } = this;
     if (!answers || !engine.versionOf || !engine.countTableFor) return null;
@@ -301,6 +309,17 @@ export class QueryService {
         sql += `\n-- ${iso(end.from)} to ${iso(end.to)}: no matching event in its kept rows`;
         return;
       }
+      const hour = await this.hourOfEvents(query, end, ask);
+      if (hour) {
+        sql += `\n-- ${iso(end.from)} to ${iso(end.to)}, of the ${hour.rows.length} events of its hour${hour.kept ? ' kept since asked' : ''}:\n${hour.executedSql}`;
+        // Rows ordered by time: those of the end keep their order.
+        const ts = middle.columns.findIndex((c) => c.name === 'ts');
+        for (const row of hour.rows) {
+          const t = row[ts] as number;
+          if (t >= end.from && t < end.to) rows.push(row);
+        }
+        return;
+      }
       const r = await ask(end);
       sql += `\n-- ${iso(end.from)} to ${iso(end.to)}:\n${r.executedSql}`;
       rows.push(...r.rows);
@@ -309,6 +328,41 @@ export class QueryService {
     if (rows.length <= limit) rows.push(...middle.rows);
     await read(asc ? after : before);
     return { columns: middle.columns, rows: rows.slice(0, limit + 1), executedSql: sql };
+  }
+
+  /**
+   * Every event of the query's filters in the hour holding a partial hour of its range (`end`), in
+   * the query's order, kept by the hour's objects' versions: a range that moves within the hour
+   * takes its end from them (times are whole ms, so `ts < to` on them is the SQL's test). Null
+   * where the hour holds more than `hourRows` of them (the end is then asked), or no version is told.
+   */
+  private async hourOfEvents(
+    query: Extract<Query, { type: 'events' }>,
+    end: TimeRange,
+    ask: (part: TimeRange, limit?: number) => Promise<QueryResult>,
+  ): Promise<(KeptAnswer & { kept: boolean }) | null> {
+    const { engine, answers } = this;
+    if (!answers || !engine.versionOf) return null;
+    const from = Math.floor(end.from / HOUR_MS) * HOUR_MS;
+    const hour = { from, to: from + HOUR_MS };
+    const version = await engine.versionOf(hour);
+    if (version === null) return null;
+    const key = JSON.stringify(['hour', { ...query, refId: undefined, limit: undefined }, from, version]);
+    if (this.fullHours.has(key)) return null;
+    const kept = answers.get(key);
+    if (kept) return { ...kept, kept: true };
+    const most = this.options.hourRows ?? 5_000;
+    const r = await ask(hour, most);
+    if ((await engine.versionOf(hour)) !== version) return null;
+    if (r.rows.length > most) {
+      // Remembered, so that the hour is not read whole again.
+      if (this.fullHours.size >= END_ROWS) this.fullHours.clear();
+      this.fullHours.add(key);
+      return null;
+    }
+    const answer = { columns: r.columns, rows: r.rows, executedSql: r.executedSql };
+    answers.set(key, answer);
+    return { ...answer, kept: false };
   }
 
   /**

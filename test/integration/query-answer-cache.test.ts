@@ -139,6 +139,24 @@ describe('the answer cache', () => {
           expect({ span, step, id, kept: kept.has(id) }).toEqual({ span, step, id, kept: false });
       }
     }
+    // An events panel's partial hour from that hour's events, kept; asked again where it holds
+    // more than the service keeps.
+    const end0 = NOW - HOUR - 11 * 60_000 - 7;
+    const events = qs.filter((q) => q.type === 'events');
+    const few = new QueryService(engine, { timeoutMs: 60_000, hourRows: 3 });
+    for (const step of [0, 20_000, 40_000]) {
+      const body = {
+        range: { from: iso(end0 - DAY - step), to: iso(end0 - step) },
+        queries: events,
+      };
+      const [a, b, c] = [await cached.query(body), await whole.query(body), await few.query(body)];
+      const ids = events.map((q) => q.refId);
+      sameAnswers(a, b, ids, /kept/);
+      sameAnswers(c, b, ids, /kept/);
+      const shown = (r: typeof a) => String(r.results.events?.frames[0]?.meta.executedQueryString);
+      expect(shown(a)).toMatch(/to \S+, of the \d+ events of its hour kept since asked:/);
+      expect(shown(c)).not.toMatch(/events of its hour/);
+    }
     // The ends' rows (once copied) are counted in memory; a filter by network goes to the engine.
     const end = NOW - HOUR - 11 * 60_000 - 7;
     const asked = await cached.query({
