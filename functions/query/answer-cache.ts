@@ -6,52 +6,74 @@ export interface KeptAnswer extends PartialResult {
 }
 
 /**
- * Counting answers over the whole hours of a range, kept between requests: a dashboard refreshed
- * every few seconds (now-30d to now) moves its range by those seconds, so its middle — every whole
- * hour — stays the same while its objects do, and only its ends are asked again (the split a
- * query front end such as Thanos' or Cortex's makes, but exact: the ends are read event by event).
+ * Answers over the whole hours of a range, kept between requests: a dashboard refreshed every few
+ * seconds (now-30d to now) moves its range by those seconds, so its middle — every whole hour —
+ * stays the same while its objects do, and only its ends are asked again (the split a query front
+ * end such as Thanos' or Cortex's makes, but exact: the ends are read event by event).
  *
  * A key names the query's partial form, its hours and the identities of the objects they read
  * (QueryEngine.versionOf): a sync that adds or replaces an object changes the key, so a kept answer
  * is never served for data that changed. Least recently used answers go first, within a count of
- * answers and of rows.
+ * answers and of their size (events' rows, with their bodies, weigh far more than counts').
  */
 export class AnswerCache {
-  private readonly entries = new Map<string, KeptAnswer>();
-  private rows = 0;
+  private readonly entries = new Map<string, { answer: KeptAnswer; bytes: number }>();
+  private bytes = 0;
 
   constructor(
     readonly maxEntries = 512,
-    /** Rows kept in all (an answer larger than a tenth of it is not kept). */
-    readonly maxRows = 200_000,
+    /** About this many bytes of values kept in all (an answer over a tenth of it is not kept). */
+    readonly maxBytes = 48 * 1024 * 1024,
   ) {}
 
   get(key: string): KeptAnswer | undefined {
     const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return hit.answer;
   }
 
-  set(key: string, value: KeptAnswer): void {
-    if (value.rows.length > this.maxRows / 10) return;
+  set(key: string, answer: KeptAnswer): void {
+    const bytes = sizeOf(answer);
+    if (bytes > this.maxBytes / 10) return;
     const old = this.entries.get(key);
     if (old) {
-      this.rows -= old.rows.length;
+      this.bytes -= old.bytes;
       this.entries.delete(key);
     }
-    this.entries.set(key, value);
-    this.rows += value.rows.length;
+    this.entries.set(key, { answer, bytes });
+    this.bytes += bytes;
     for (const [k, v] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.rows <= this.maxRows) break;
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
       this.entries.delete(k);
-      this.rows -= v.rows.length;
+      this.bytes -= v.bytes;
     }
   }
 
   get size(): number {
     return this.entries.size;
   }
+
+  /** About how many bytes the kept answers hold. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+}
+
+/** An answer's values, about, in bytes: a string by its length, anything else a word. */
+function sizeOf(answer: KeptAnswer): number {
+  let bytes = answer.executedSql.length;
+  for (const row of answer.rows) {
+    bytes += 16;
+    for (const v of row)
+      bytes += typeof v === 'string' ? 16 + v.length : Array.isArray(v) ? 16 + sizeOfList(v) : 8;
+  }
+  return bytes;
+}
+
+function sizeOfList(list: unknown[]): number {
+  let bytes = 0;
+  for (const v of list) bytes += typeof v === 'string' ? 16 + v.length : 8;
+  return bytes;
 }
