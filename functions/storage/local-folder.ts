@@ -61,17 +61,18 @@ export class LocalFolderStorage implements Storage {
 
   /**
    * A new temporary file, named after its host and process so a later run can tell a dead run's
-   * leftovers from a live run's files. The folder may vanish between mkdir and open (another
-   * process removing its empty .tmp/): then both are retried.
+   * leftovers from a live run's files. The folder may vanish between mkdir and open, or within a
+   * recursive mkdir that found it there (another storage or process removing its empty .tmp/):
+   * then both are retried.
    */
   private async tmpFile<T>(open: (file: string) => Promise<T>): Promise<{ file: string; opened: T }> {
     const dir = path.join(this.root, TMP_DIR);
     this.swept ??= this.sweepTmp(dir);
     await this.swept;
     for (let attempt = 1; ; attempt++) {
-      await fs.mkdir(dir, { recursive: true });
       const file = path.join(dir, `${HOST_TAG}-${process.pid}-${randomUUID()}`);
       try {
+        await fs.mkdir(dir, { recursive: true });
         const opened = await open(file);
         this.openTmp++;
         return { file, opened };

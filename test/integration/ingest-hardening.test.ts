@@ -156,6 +156,20 @@ describe('spill files of an export', () => {
 });
 
 describe('the output folder', () => {
+  it('writes while other storages of the same folder remove its emptied .tmp/', async () => {
+    // Each storage removes .tmp/ once its own writes are done: a recursive mkdir that finds it
+    // there fails (ENOENT) when it is gone before the mkdir returns; seen once in a 10M-event bench
+    // sync, and retried since. A stress of that interleaving, in waves (the race itself is too
+    // narrow to hit on demand).
+    const out = await tmpDir('tmp-race');
+    const storages = Array.from({ length: 8 }, () => new LocalFolderStorage(out));
+    for (let wave = 0; wave < 50; wave++)
+      await Promise.all(storages.map((s, i) => s.put(`state/w${wave}-${i}.json`, `{"i":${i}}`)));
+    const written = await fs.readdir(path.join(out, 'state'));
+    expect(written.length).toBe(50 * storages.length);
+    expect(await fs.stat(path.join(out, '.tmp')).catch(() => null)).toBeNull();
+  });
+
   it('has no .tmp/ after a run, and a run removes what a killed run left there', async () => {
     const out = await tmpDir('tmp-sweep');
     await fs.mkdir(path.join(out, '.tmp'));
