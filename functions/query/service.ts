@@ -288,8 +288,10 @@ export class QueryService {
     const key = JSON.stringify([{ ...query, refId: undefined }, whole.from, whole.to, version]);
     let middle = answers.get(key);
     const kept = middle !== undefined;
+    let filesRead = 0;
     if (!middle) {
       const r = await ask(whole);
+      filesRead += r.filesRead ?? 0;
       middle = { columns: r.columns, rows: r.rows, executedSql: r.executedSql };
       // Kept only if no object changed while it was read.
       if ((await engine.versionOf(whole)) === version) answers.set(key, middle);
@@ -311,6 +313,7 @@ export class QueryService {
       }
       const hour = await this.hourOfEvents(query, end, ask);
       if (hour) {
+        filesRead += hour.filesRead;
         sql += `\n-- ${iso(end.from)} to ${iso(end.to)}, of the ${hour.rows.length} events of its hour${hour.kept ? ' kept since asked' : ''}:\n${hour.executedSql}`;
         // Rows ordered by time: those of the end keep their order.
         const ts = middle.columns.findIndex((c) => c.name === 'ts');
@@ -321,13 +324,14 @@ export class QueryService {
         return;
       }
       const r = await ask(end);
+      filesRead += r.filesRead ?? 0;
       sql += `\n-- ${iso(end.from)} to ${iso(end.to)}:\n${r.executedSql}`;
       rows.push(...r.rows);
     };
     await read(asc ? before : after);
     if (rows.length <= limit) rows.push(...middle.rows);
     await read(asc ? after : before);
-    return { columns: middle.columns, rows: rows.slice(0, limit + 1), executedSql: sql };
+    return { columns: middle.columns, rows: rows.slice(0, limit + 1), executedSql: sql, filesRead };
   }
 
   /**
@@ -340,7 +344,7 @@ export class QueryService {
     query: Extract<Query, { type: 'events' }>,
     end: TimeRange,
     ask: (part: TimeRange, limit?: number) => Promise<QueryResult>,
-  ): Promise<(KeptAnswer & { kept: boolean }) | null> {
+  ): Promise<(KeptAnswer & { kept: boolean; filesRead: number }) | null> {
     const { engine, answers } = this;
     if (!answers || !engine.versionOf) return null;
     const from = Math.floor(end.from / HOUR_MS) * HOUR_MS;
@@ -350,7 +354,7 @@ export class QueryService {
     const key = JSON.stringify(['hour', { ...query, refId: undefined, limit: undefined }, from, version]);
     if (this.fullHours.has(key)) return null;
     const kept = answers.get(key);
-    if (kept) return { ...kept, kept: true };
+    if (kept) return { ...kept, kept: true, filesRead: 0 };
     const most = this.options.hourRows ?? 5_000;
     const r = await ask(hour, most);
     if ((await engine.versionOf(hour)) !== version) return null;
@@ -362,7 +366,7 @@ export class QueryService {
     }
     const answer = { columns: r.columns, rows: r.rows, executedSql: r.executedSql };
     answers.set(key, answer);
-    return { ...answer, kept: false };
+    return { ...answer, kept: false, filesRead: r.filesRead ?? 0 };
   }
 
   /**

@@ -156,6 +156,8 @@ describe('the answer cache', () => {
       const shown = (r: typeof a) => String(r.results.events?.frames[0]?.meta.executedQueryString);
       expect(shown(a)).toMatch(/to \S+, of the \d+ events of its hour kept since asked:/);
       expect(shown(c)).not.toMatch(/events of its hour/);
+      // Read again where nothing is kept: the objects it opened are told.
+      expect(c.results.events?.frames[0]?.meta.custom?.filesRead).toBeGreaterThan(0);
     }
     // The ends' rows (once copied) are counted in memory; a filter by network goes to the engine.
     const end = NOW - HOUR - 11 * 60_000 - 7;
@@ -191,6 +193,7 @@ describe('the answer cache', () => {
     expect(events.results.events?.frames[0]?.meta.executedQueryString).toMatch(
       /no matching event in its kept rows$/,
     );
+    expect(events.results.events?.frames[0]?.meta.custom?.filesRead).toBe(0);
     const count = async () =>
       Number(
         (await cached.query({ range: { from: iso(range.from), to: iso(range.to) }, queries: [qs[0] as Q] }))
