@@ -17,6 +17,7 @@ import {
   bucketMs,
   columnsRead,
   compileQuery,
+  withoutApplied,
   type CompiledQuery,
   type CompileOptions,
 } from '../../shared/query/compile.js';
@@ -381,11 +382,12 @@ export class QueryService {
     run: RunOptions,
   ): Promise<boolean> {
     const count: Counting = { refId: query.refId, type: 'stat', filters: query.filters };
-    if (!canEvaluate(count) || !this.engine.countTableFor) return true;
+    if (!this.engine.countTableFor) return true;
     const ends = await this.engine.countTableFor(part, { ...countNeed(count), except: whole });
-    if (!ends?.stable) return true;
+    const asked = ends?.stable ? withoutApplied(count, ends.applied) : null;
+    if (!ends || !asked || !canEvaluate(asked)) return true;
     const rows = await this.rowsOf(ends.table, run);
-    const counted = evaluatePartial(count, end, rows, { dialect: this.engine.dialect, weight: ends.weight });
+    const counted = evaluatePartial(asked, end, rows, { dialect: this.engine.dialect, weight: ends.weight });
     return Number(counted.rows[0]?.[0] ?? 0) > 0;
   }
 
@@ -478,10 +480,12 @@ export class QueryService {
     }
     const parts: PartialResult[] = [middle];
     let endSql = '';
-    if (ends?.stable && canEvaluate(query)) {
+    // (A body text's copy has applied its filter: the rest is counted.)
+    const counted = ends?.stable ? withoutApplied(query, ends.applied) : null;
+    if (ends && counted && canEvaluate(counted)) {
       // The ends' few rows, fetched once per hour and kept: counted here, no query to plan.
       const rows = await this.rowsOf(ends.table, run);
-      parts.push(evaluatePartial(query, range, rows, { dialect, weight: ends.weight }));
+      parts.push(evaluatePartial(counted, range, rows, { dialect, weight: ends.weight }));
       endSql = `\n-- the rest of the range, at its ends: ${rows.length} rows kept from\nSELECT * FROM ${ends.table}`;
     } else if (ends) {
       const c = compileQuery(query, range, { dialect, ...ends, partial: true });

@@ -250,6 +250,16 @@ export function bucketMs(query: { interval?: string }, range: TimeRange, opts: C
   return nice.find((n) => n >= wanted) ?? 6048e5;
 }
 
+/** The query without the filters its table has applied already (CompileOptions.applied). */
+export function withoutApplied<Q extends Exclude<Query, { type: 'sql' }>>(
+  query: Q,
+  applied: readonly FilterKey[] = [],
+): Q {
+  if (applied.length === 0 || !('filters' in query) || !query.filters) return query;
+  const kept = Object.entries(query.filters).filter(([k]) => !applied.includes(k as FilterKey));
+  return { ...query, filters: Object.fromEntries(kept) as Filters };
+}
+
 export function compileQuery(
   query: Exclude<Query, { type: 'sql' }>,
   range: TimeRange,
@@ -257,11 +267,7 @@ export function compileQuery(
 ): CompiledQuery {
   const d = opts.dialect;
   const params: Param[] = [];
-  const applied = opts.applied ?? [];
-  if (applied.length > 0 && 'filters' in query && query.filters) {
-    const kept = Object.entries(query.filters).filter(([k]) => !applied.includes(k as FilterKey));
-    query = { ...query, filters: Object.fromEntries(kept) as Filters };
-  }
+  query = withoutApplied(query, opts.applied);
   // The same type and the same 0 on no rows as count(*).
   const count = opts.weight ? `CAST(coalesce(sum(${opts.weight}), 0) AS BIGINT)` : 'count(*)';
   switch (query.type) {

@@ -165,11 +165,14 @@ describe('the answer cache', () => {
       range: { from: iso(end - DAY - 60_000), to: iso(end - 60_000) },
       queries: [
         { refId: 'mem', type: 'topn', field: 'user_role', filters: { outcomes: ['failure'] } },
+        // A body text's copy has applied the text: the rest of its filters are counted here too.
+        { refId: 'text', type: 'stat', filters: { bodyContains: 'admin', outcomes: ['success'] } },
         { refId: 'sql', type: 'stat', filters: { sourceIps: ['10.0.0.0/8'] } },
       ],
     });
     const shown = (id: string) => String(asked.results[id]?.frames[0]?.meta.executedQueryString);
     expect(shown('mem')).toMatch(/at its ends: \d+ rows kept from/);
+    expect(shown('text')).toMatch(/at its ends: \d+ rows kept from/);
     expect(shown('sql')).toMatch(/at its ends:\n(?!SELECT \* FROM)/);
     // Within one hour there are no whole hours to keep.
     expect(

@@ -102,7 +102,38 @@ const daily = (level: (typeof LEVELS)[number]) => `${level.name}_daily`;
 const WEIGHT = 'n';
 /** The copy of the alerts the detection rules stored. */
 const ALERTS = 'closer_alerts';
-type Kind = 'events' | 'alerts' | 'edges' | 'text' | 'copy';
+export type Kind = 'events' | 'alerts' | 'edges' | 'text' | 'copy';
+/**
+ * The order the worker takes queued work in, first in first out within a kind: the rollups every
+ * counting question needs, then the hours at ranges' ends (small, and asked by every counting
+ * panel of a moving range), the alerts' rollups, then the long copies: the body texts (a text asked
+ * once is copied from every object, the range's first: a scan each, that would otherwise hold the
+ * ends back) and the copy by action.
+ */
+const KIND_ORDER: readonly Kind[] = ['events', 'edges', 'alerts', 'text', 'copy'];
+
+/** The queued work to take next, by KIND_ORDER (first queued first within a kind). */
+export function nextQueued<W extends { kind: Kind }>(queue: Map<string, W>): IteratorResult<[string, W]> {
+  let best: [string, W] | undefined;
+  let rank = KIND_ORDER.length;
+  for (const entry of queue) {
+    const r = KIND_ORDER.indexOf(entry[1].kind);
+    if (r < rank) {
+      [best, rank] = [entry, r];
+      if (r === 0) break;
+    }
+  }
+  return best ? { done: false, value: best } : { done: true, value: undefined };
+}
+
+interface QueuedWork {
+  file: string;
+  kind: Kind;
+  key: string;
+  needle?: string;
+  hour?: number;
+}
+
 /** An hour of an object's events copied into EVENTS_LEVEL. */
 const edgeKey = (id: number, hour: number) => `${id}:${hour}`;
 
@@ -127,10 +158,7 @@ export class Rollups {
   private readonly textsToDelete: number[] = [];
   private nextText = 1;
   /** By kind and identity: the object's path, what to do with it and its identity (and text). */
-  private readonly queue = new Map<
-    string,
-    { file: string; kind: Kind; key: string; needle?: string; hour?: number }
-  >();
+  private readonly queue = new Map<string, QueuedWork>();
   private working: Promise<void> | null = null;
   private closed = false;
 
@@ -353,7 +381,13 @@ export class Rollups {
       ([a, b]) =>
         `SELECT ${cols}, 1 AS ${WEIGHT} FROM ${this.schema}.${TEXT_LEVEL} WHERE text = ${text} AND src IN (${ids.join(', ')}) AND ts >= ${at(a as number)} AND ts < ${at(b as number)}`,
     );
-    return { table: `(${parts.join('\nUNION ALL\n')})`, weight: WEIGHT, applied: ['bodyContains'] };
+    // The ends' rows never change under the same text: the copies are named by text and object.
+    return {
+      table: `(${parts.join('\nUNION ALL\n')})`,
+      weight: WEIGHT,
+      applied: ['bodyContains'],
+      ...(except ? { stable: true } : {}),
+    };
   }
 
   /**
@@ -488,7 +522,7 @@ export class Rollups {
           .catch(() => undefined);
         continue;
       }
-      const next = this.queue.entries().next();
+      const next = nextQueued(this.queue);
       if (next.done) {
         // Rows written stay in memory whole until a checkpoint compresses them into the file:
         // once the queue is empty (it does nothing while a query reads; the next empty queue
