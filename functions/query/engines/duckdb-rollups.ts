@@ -70,6 +70,8 @@ const EDGE_HOURS = 768;
  * long (then works anyway, so that a steady stream of queries does not starve it).
  */
 const YIELD_MS = 50;
+/** How long a query waits for the copies of its range's end hours before reading the objects. */
+const EDGE_WAIT_MS = 150;
 /**
  * The widest rollup's columns per event, for the events whose request body holds a text a counting
  * query asked about ("role changes naming ADMIN"): no rollup can keep free text, and reading every
@@ -112,15 +114,17 @@ export type Kind = 'events' | 'alerts' | 'edges' | 'text' | 'copy';
  */
 const KIND_ORDER: readonly Kind[] = ['events', 'edges', 'alerts', 'text', 'copy'];
 
-/** The queued work to take next, by KIND_ORDER (first queued first within a kind). */
-export function nextQueued<W extends { kind: Kind }>(queue: Map<string, W>): IteratorResult<[string, W]> {
+/** The queued work to take next: what a query waits for, then by KIND_ORDER (first queued first within a kind). */
+export function nextQueued<W extends { kind: Kind; urgent?: boolean }>(
+  queue: Map<string, W>,
+): IteratorResult<[string, W]> {
   let best: [string, W] | undefined;
   let rank = KIND_ORDER.length;
   for (const entry of queue) {
-    const r = KIND_ORDER.indexOf(entry[1].kind);
+    const r = entry[1].urgent ? -1 : KIND_ORDER.indexOf(entry[1].kind);
     if (r < rank) {
       [best, rank] = [entry, r];
-      if (r === 0) break;
+      if (r === -1) break;
     }
   }
   return best ? { done: false, value: best } : { done: true, value: undefined };
@@ -132,6 +136,8 @@ interface QueuedWork {
   key: string;
   needle?: string;
   hour?: number;
+  /** A query waits for it: first, and without yielding to queries. */
+  urgent?: boolean;
 }
 
 /** An hour of an object's events copied into EVENTS_LEVEL. */
@@ -159,6 +165,10 @@ export class Rollups {
   private nextText = 1;
   /** By kind and identity: the object's path, what to do with it and its identity (and text). */
   private readonly queue = new Map<string, QueuedWork>();
+  /** The queue key of the work being done now. */
+  private current: string | null = null;
+  /** By queue key: the queries waiting for that work to be done (urgent). */
+  private readonly waiters = new Map<string, (() => void)[]>();
   private working: Promise<void> | null = null;
   private closed = false;
 
@@ -270,6 +280,7 @@ export class Rollups {
       const hours: number[] = [];
       for (let h = floorHour(from); h < to; h += HOUR_MS) hours.push(h);
       let whole = true;
+      const asked: string[] = [];
       const copied = objects.map((f) => {
         const key = objectIdentity(f);
         const id = key === null ? undefined : this.built.get(key);
@@ -278,12 +289,15 @@ export class Rollups {
           return -1;
         }
         for (const h of hours)
-          if (!this.edgeCopies.has(edgeKey(id, h))) {
-            whole = false;
-            if (!this.edgesFailed.has(id)) this.enqueue(key, f, 'edges', undefined, h);
-          }
+          if (!this.edgeCopies.has(edgeKey(id, h)) && !this.edgesFailed.has(id))
+            asked.push(this.enqueue(key, f, 'edges', undefined, h, true));
         return id;
       });
+      // An hour's copy takes about what reading it from the object takes: the query waits for it
+      // (a little) rather than read the object beside the worker copying it, and the next ranges
+      // of a dashboard refreshed within the hour read the copy.
+      if (whole && asked.length > 0 && !(await this.awaitWork(asked, EDGE_WAIT_MS))) whole = false;
+      if (whole) whole = copied.every((id) => hours.every((h) => this.edgeCopies.has(edgeKey(id, h))));
       if (whole) {
         for (const id of copied) for (const h of hours) this.touchEdges(edgeKey(id, h));
         read(EVENTS_LEVEL, from, to, event, copied);
@@ -483,7 +497,14 @@ export class Rollups {
     return missing ? null : ids;
   }
 
-  private enqueue(key: string, file: string, kind: Kind, needle?: string, hour?: number): void {
+  private enqueue(
+    key: string,
+    file: string,
+    kind: Kind,
+    needle?: string,
+    hour?: number,
+    urgent = false,
+  ): string {
     const at =
       kind === 'edges'
         ? `edges${SEP}${key}${SEP}${hour}`
@@ -492,8 +513,43 @@ export class Rollups {
           : kind === 'text'
             ? `text${SEP}${needle}${SEP}${key}`
             : key;
-    this.queue.set(at, { file, kind, key, needle, hour });
+    this.queue.set(at, { file, kind, key, needle, hour, urgent: urgent || this.queue.get(at)?.urgent });
     this.kick();
+    return at;
+  }
+
+  /**
+   * Queued work done (or given up on) within `ms`: whether it was. The work goes first, without
+   * waiting for queries to finish; a query that waits for its own copy then reads the copy instead
+   * of reading the object beside the worker copying it.
+   */
+  private async awaitWork(ats: string[], ms: number): Promise<boolean> {
+    const pending = ats.filter((at) => this.queue.has(at) || this.current === at);
+    if (pending.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = Promise.all(
+      pending.map(
+        (at) =>
+          new Promise<void>((resolve) => this.waiters.set(at, [...(this.waiters.get(at) ?? []), resolve])),
+      ),
+    ).then(() => true);
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The work under this key is done: its waiters go on. */
+  private release(at: string): void {
+    const waiting = this.waiters.get(at);
+    if (!waiting) return;
+    this.waiters.delete(at);
+    for (const go of waiting) go();
   }
 
   /** The hour's copy was used now: the last to be dropped. */
@@ -522,7 +578,7 @@ export class Rollups {
           .catch(() => undefined);
         continue;
       }
-      const next = nextQueued(this.queue);
+      let next = nextQueued(this.queue);
       if (next.done) {
         // Rows written stay in memory whole until a checkpoint compresses them into the file:
         // once the queue is empty (it does nothing while a query reads; the next empty queue
@@ -530,29 +586,36 @@ export class Rollups {
         await this.conn.run(`CHECKPOINT ${this.schema}`).catch(() => undefined);
         return;
       }
-      // Queries first: a piece of work waits while one runs (up to YIELD_MS).
-      for (let waited = 0; this.busy() && waited < YIELD_MS && !this.closed; waited += 5)
+      // Queries first: a piece of work waits while one runs (up to YIELD_MS), unless a query waits
+      // for some work (then that goes now).
+      for (let waited = 0; this.busy() && waited < YIELD_MS && !this.closed; waited += 5) {
+        if ([...this.queue.values()].some((w) => w.urgent)) break;
         await new Promise((r) => setTimeout(r, 5));
+      }
+      next = nextQueued(this.queue);
+      if (next.done) continue;
       const [at, { file, kind, key, needle, hour }] = next.value;
       this.queue.delete(at);
-      if (kind === 'edges') {
-        await this.copyEdges(key, file, hour ?? 0);
-        continue;
+      this.current = at;
+      try {
+        await this.doWork(file, kind, key, needle, hour);
+      } finally {
+        this.current = null;
+        this.release(at);
       }
-      if (kind === 'text') {
-        await this.copyText(key, file, needle ?? '');
-        continue;
-      }
-      if (kind === 'copy') {
-        await this.copyEvents(key, file);
-        continue;
-      }
-      if (this.built.has(key) || this.failed.has(key)) continue;
-      await (kind === 'alerts' ? this.copyAlerts(key, file) : this.build(key, file)).catch((err: unknown) => {
-        this.failed.add(key);
-        this.onError(`rollup of ${file}: ${firstLine(err)}`);
-      });
     }
+  }
+
+  /** One piece of queued work. */
+  private async doWork(file: string, kind: Kind, key: string, needle?: string, hour?: number): Promise<void> {
+    if (kind === 'edges') return this.copyEdges(key, file, hour ?? 0);
+    if (kind === 'text') return this.copyText(key, file, needle ?? '');
+    if (kind === 'copy') return this.copyEvents(key, file);
+    if (this.built.has(key) || this.failed.has(key)) return;
+    await (kind === 'alerts' ? this.copyAlerts(key, file) : this.build(key, file)).catch((err: unknown) => {
+      this.failed.add(key);
+      this.onError(`rollup of ${file}: ${firstLine(err)}`);
+    });
   }
 
   /** One object's rollups, all levels in one transaction: a query sees all of them or none. */
@@ -741,5 +804,6 @@ export class Rollups {
   close(): void {
     this.closed = true;
     this.queue.clear();
+    for (const at of [...this.waiters.keys()]) this.release(at);
   }
 }
