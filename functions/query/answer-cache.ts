@@ -23,7 +23,7 @@ export class AnswerCache {
   constructor(
     readonly maxEntries = 512,
     /** About this many bytes of values kept in all (an answer over a tenth of it is not kept). */
-    readonly maxBytes = 48 * 1024 * 1024,
+    readonly maxBytes = 32 * 1024 * 1024,
   ) {}
 
   get(key: string): KeptAnswer | undefined {

@@ -64,7 +64,7 @@ export interface ServiceOptions {
   answerCache?: boolean | AnswerCache;
   /**
    * The most events of one hour kept for an events query whose range ends inside it (default
-   * 5,000): with more, that partial hour is asked again at each request.
+   * 2,000): with more, that partial hour is asked again at each request.
    */
   hourRows?: number;
 }
@@ -356,7 +356,7 @@ export class QueryService {
     if (this.fullHours.has(key)) return null;
     const kept = answers.get(key);
     if (kept) return { ...kept, kept: true, filesRead: 0 };
-    const most = this.options.hourRows ?? 5_000;
+    const most = this.options.hourRows ?? 2_000;
     const r = await ask(hour, most);
     if ((await engine.versionOf(hour)) !== version) return null;
     if (r.rows.length > most) {
