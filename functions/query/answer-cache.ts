@@ -61,19 +61,17 @@ export class AnswerCache {
   }
 }
 
-/** An answer's values, about, in bytes: a string by its length, anything else a word. */
+/** An answer's values, about, in bytes: a string by its length, a list by its items, anything else a word. */
 function sizeOf(answer: KeptAnswer): number {
   let bytes = answer.executedSql.length;
-  for (const row of answer.rows) {
-    bytes += 16;
-    for (const v of row)
-      bytes += typeof v === 'string' ? 16 + v.length : Array.isArray(v) ? 16 + sizeOfList(v) : 8;
-  }
+  for (const row of answer.rows) bytes += valueBytes(row);
   return bytes;
 }
 
-function sizeOfList(list: unknown[]): number {
-  let bytes = 0;
-  for (const v of list) bytes += typeof v === 'string' ? 16 + v.length : 8;
+function valueBytes(v: unknown): number {
+  if (typeof v === 'string') return 16 + v.length;
+  if (!Array.isArray(v)) return 8;
+  let bytes = 16;
+  for (const x of v) bytes += valueBytes(x);
   return bytes;
 }

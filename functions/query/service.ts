@@ -35,7 +35,7 @@ import {
 import { expandMacros } from '../../shared/query/raw-sql.js';
 import { mergePartials, type PartialResult } from '../../shared/query/partial.js';
 import { canEvaluate, evaluatePartial, type ColumnRows } from '../../shared/query/evaluate.js';
-import { DAY_MS, HOUR_MS, wholeHours } from '../../shared/event/partition.js';
+import { DAY_MS, HOUR_MS, floorHour, wholeHours } from '../../shared/event/partition.js';
 import {
   QueryBusyError,
   QueryCancelledError,
@@ -304,7 +304,7 @@ export class QueryService {
     // past the limit tells that rows were cut).
     const before = { from: part.from, to: whole.from };
     const after = { from: whole.to, to: part.to };
-    let sql = `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${middle.executedSql}`;
+    let sql = shownWhole(whole, kept, middle.executedSql);
     const rows: unknown[][] = [];
     const read = async (end: TimeRange) => {
       if (end.from >= end.to || rows.length > limit) return;
@@ -348,7 +348,7 @@ export class QueryService {
   ): Promise<(KeptAnswer & { kept: boolean; filesRead: number }) | null> {
     const { engine, answers } = this;
     if (!answers || !engine.versionOf) return null;
-    const from = Math.floor(end.from / HOUR_MS) * HOUR_MS;
+    const from = floorHour(end.from);
     const hour = { from, to: from + HOUR_MS };
     const version = await engine.versionOf(hour);
     if (version === null) return null;
@@ -496,7 +496,7 @@ export class QueryService {
     }
     return {
       ...mergePartials(query, parts),
-      executedSql: `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${middle.executedSql}${endSql}`,
+      executedSql: shownWhole(whole, kept, middle.executedSql) + endSql,
       filesRead,
     };
   }
@@ -661,6 +661,11 @@ export class QueryService {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The SQL shown for the whole hours of an answer put together from parts (answer cache). */
+function shownWhole(whole: TimeRange, kept: boolean, sql: string): string {
+  return `-- whole hours ${iso(whole.from)} to ${iso(whole.to)}${kept ? ', an answer kept since it was asked' : ''}:\n${sql}`;
+}
 
 /** The most actions an events query over the copy by action asks one by one. */
 const BY_ACTION_MAX = 8;
